@@ -1,0 +1,122 @@
+//! The hot loops. [`scalar`] is the reference and always compiled; on wasm32 the same functions
+//! run as SIMD128 code ([`simd128`]), and tests hold the two equal bit for bit.
+//!
+//! Every kernel here is defined so that a vectorised version can match it exactly:
+//! - quantize: `q = saturate(round_half_to_even(x / scale) + zero_point)`, a float32 division, rounding
+//!   before the zero point, saturation to `[qmin, qmax]` in float before the integer conversion
+//!   (ONNX QuantizeLinear); `+inf -> qmax`, `-inf -> qmin`, NaN -> the zero point;
+//! - dequantize: `x̂ = f32(q - zero_point) * scale` (ONNX DequantizeLinear);
+//! - sums of squares are accumulated in float64 in four interleaved lanes (element `i` goes to lane
+//!   `i % 4`), combined as `(l0 + l1) + (l2 + l3)`: one summation order for every build.
+
+pub mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd128;
+
+#[cfg(all(
+    target_arch = "wasm32",
+    not(target_feature = "simd128"),
+    not(feature = "scalar-wasm")
+))]
+compile_error!(
+    "quantlens' wasm build needs SIMD128: build with RUSTFLAGS containing `-C target-feature=+simd128` \
+     (.cargo/config.toml sets it; an exported RUSTFLAGS replaces it), or enable the `scalar-wasm` \
+     feature for the scalar comparison build"
+);
+
+/// Integer grid of one granule: `scale`, `zero_point`, and the saturation bounds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quantizer {
+    pub scale: f32,
+    pub zero_point: i32,
+    pub qmin: i32,
+    pub qmax: i32,
+}
+
+/// Finite minimum and maximum of a slice and how many values were not finite.
+/// An all-non-finite (or empty) slice gives `min = +inf`, `max = -inf`. Zeros come out as `+0.0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MinMax {
+    pub min: f32,
+    pub max: f32,
+    pub nonfinite: usize,
+}
+
+impl MinMax {
+    pub const EMPTY: MinMax = MinMax {
+        min: f32::INFINITY,
+        max: f32::NEG_INFINITY,
+        nonfinite: 0,
+    };
+
+    /// True when at least one finite value was seen.
+    pub fn has_finite(&self) -> bool {
+        self.min <= self.max
+    }
+
+    /// Combines the results of two slices.
+    pub fn merge(self, other: MinMax) -> MinMax {
+        MinMax {
+            min: if other.min < self.min {
+                other.min
+            } else {
+                self.min
+            },
+            max: if other.max > self.max {
+                other.max
+            } else {
+                self.max
+            },
+            nonfinite: self.nonfinite + other.nonfinite,
+        }
+    }
+}
+
+/// Error of quantizing then dequantizing a slice, over its finite values.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ErrorSums {
+    /// `Σ (x - x̂)²` in float64.
+    pub sum_sq_err: f64,
+    /// `Σ x²` in float64 (for SQNR).
+    pub sum_sq_x: f64,
+    /// `max |x - x̂|`.
+    pub max_abs_err: f64,
+    /// Number of finite values the sums cover.
+    pub count: usize,
+}
+
+impl ErrorSums {
+    pub fn merge(self, o: ErrorSums) -> ErrorSums {
+        ErrorSums {
+            sum_sq_err: self.sum_sq_err + o.sum_sq_err,
+            sum_sq_x: self.sum_sq_x + o.sum_sq_x,
+            max_abs_err: if o.max_abs_err > self.max_abs_err {
+                o.max_abs_err
+            } else {
+                self.max_abs_err
+            },
+            count: self.count + o.count,
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
+        #[inline]
+        pub fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            {
+                simd128::$name($($arg),*)
+            }
+            #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+            {
+                scalar::$name($($arg),*)
+            }
+        }
+    };
+}
+
+dispatch!(min_max_finite(x: &[f32]) -> MinMax);
+dispatch!(quantize(x: &[f32], qz: &Quantizer, out: &mut [i32]) -> ());
+dispatch!(dequantize(q: &[i32], qz: &Quantizer, out: &mut [f32]) -> ());
+dispatch!(quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums);

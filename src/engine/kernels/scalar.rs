@@ -1,0 +1,115 @@
+//! Reference kernels: plain Rust, always compiled. The SIMD128 kernels must equal these bit for bit.
+
+use super::{ErrorSums, MinMax, Quantizer};
+
+/// Finite min and max (compare-and-select, not `f32::min`, which is slow in wasm), counting
+/// non-finite values. `-0.0` results are returned as `+0.0` so that every summation order agrees.
+pub fn min_max_finite(x: &[f32]) -> MinMax {
+    let mut min = f32::INFINITY;
+    let mut max = f32::NEG_INFINITY;
+    let mut nonfinite = 0usize;
+    for &v in x {
+        if v.is_finite() {
+            if v < min {
+                min = v;
+            }
+            if v > max {
+                max = v;
+            }
+        } else {
+            nonfinite += 1;
+        }
+    }
+    MinMax {
+        min: min + 0.0,
+        max: max + 0.0,
+        nonfinite,
+    }
+}
+
+/// One value: `saturate(round_half_to_even(x / scale) + zero_point)`; NaN gives the zero point.
+#[inline(always)]
+pub fn quantize_one(v: f32, qz: &Quantizer) -> i32 {
+    if v.is_nan() {
+        return qz.zero_point;
+    }
+    let r = (v / qz.scale).round_ties_even() + qz.zero_point as f32;
+    let lo = qz.qmin as f32;
+    let hi = qz.qmax as f32;
+    let c = if r < lo {
+        lo
+    } else if r > hi {
+        hi
+    } else {
+        r
+    };
+    c as i32
+}
+
+/// `x̂ = f32(q - zero_point) * scale`.
+#[inline(always)]
+pub fn dequantize_one(q: i32, qz: &Quantizer) -> f32 {
+    (q - qz.zero_point) as f32 * qz.scale
+}
+
+/// Quantizes `x` into `out` (same length).
+pub fn quantize(x: &[f32], qz: &Quantizer, out: &mut [i32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = quantize_one(v, qz);
+    }
+}
+
+/// Dequantizes `q` into `out` (same length).
+pub fn dequantize(q: &[i32], qz: &Quantizer, out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(q) {
+        *o = dequantize_one(v, qz);
+    }
+}
+
+/// Quantize, dequantize and accumulate the error of every finite value, without storing codes.
+/// Sums go to lane `i % 4` and are combined as `(l0 + l1) + (l2 + l3)`.
+pub fn quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums {
+    let mut lanes = ErrorLanes::default();
+    for (i, &v) in x.iter().enumerate() {
+        lanes.push(i, v, qz);
+    }
+    lanes.finish()
+}
+
+/// The four float64 accumulation lanes of [`quant_error`], shared with the SIMD kernel's tail.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ErrorLanes {
+    pub err: [f64; 4],
+    pub sq: [f64; 4],
+    pub max_abs: f64,
+    pub count: usize,
+}
+
+impl ErrorLanes {
+    /// Adds element `i` (value `v`); non-finite values are skipped.
+    #[inline(always)]
+    pub fn push(&mut self, i: usize, v: f32, qz: &Quantizer) {
+        if !v.is_finite() {
+            return;
+        }
+        let xhat = dequantize_one(quantize_one(v, qz), qz);
+        let e = f64::from(v) - f64::from(xhat);
+        let lane = i & 3;
+        self.err[lane] += e * e;
+        self.sq[lane] += f64::from(v) * f64::from(v);
+        let a = e.abs();
+        if a > self.max_abs {
+            self.max_abs = a;
+        }
+        self.count += 1;
+    }
+
+    pub fn finish(self) -> ErrorSums {
+        ErrorSums {
+            sum_sq_err: (self.err[0] + self.err[1]) + (self.err[2] + self.err[3]),
+            sum_sq_x: (self.sq[0] + self.sq[1]) + (self.sq[2] + self.sq[3]),
+            max_abs_err: self.max_abs,
+            count: self.count,
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! quantlens: what per-tensor and per-channel integer quantization do to a real weight tensor.
+//!
+//! Rooms, with arrows pointing down only:
+//! - [`engine`]: pure math (ranges, scale/zero point, kernels, metrics, histograms, the analysis report);
+//! - [`formats`]: bytes -> [`engine::Tensor`], with precise errors;
+//! - [`plots`]: plotters drawing functions, generic over the backend (canvas in the page, SVG in tests);
+//! - [`format`]: how every number a user sees is written;
+//! - `ui` (wasm32 only): Leptos components, no math.
+
+pub mod engine;
+pub mod format;
+pub mod formats;
+pub mod plots;
+pub mod samples;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;

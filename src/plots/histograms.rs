@@ -1,0 +1,211 @@
+//! The whole tensor's histogram with the per-tensor range, and one channel's histogram with its
+//! own range, the per-tensor range and the per-tensor grid.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::HPos;
+
+use super::{clear, err, grid_colors, pad, PlotResult, Style, DATA, PER_CHANNEL, PER_TENSOR};
+use crate::engine::histogram::Histogram;
+use crate::engine::Report;
+use crate::format;
+
+/// The whole tensor's histogram on a log count axis (outliers that set the per-tensor range stay
+/// visible), with the per-tensor range marked. Empty bins are skipped; bars start at 0.8.
+pub fn draw_tensor_histogram<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &Report,
+    style: &Style,
+) -> PlotResult<()> {
+    clear(area)?;
+    let h = &report.histogram;
+    let (t_lo, t_hi) = report.tensor_chosen;
+    let (x_lo, x_hi) = pad(h.lo.min(t_lo), h.hi.max(t_hi), 0.03);
+    let y_hi = (h.max_count().max(1) as f64 * 2.5).max(10.0);
+    let (grid, _) = grid_colors();
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(style.px(18.0))
+        .margin_right(style.px(12.0))
+        .margin_left(style.px(4.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(58.0))
+        .build_cartesian_2d(x_lo..x_hi, (0.8f64..y_hi).log_scale())
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(style.line(grid, 1.0))
+        .x_labels(7)
+        .y_labels(6)
+        .x_label_formatter(&|v| format::tick(*v))
+        .y_label_formatter(&|v| format::tick(*v))
+        .x_desc("value")
+        .y_desc("count (log)")
+        .label_style(style.label())
+        .axis_desc_style(style.label())
+        .draw()
+        .map_err(err)?;
+    draw_bars(&mut chart, h, 0.8)?;
+    for x in [t_lo, t_hi] {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(x, 0.8), (x, y_hi)],
+                style.px(6.0),
+                style.px(4.0),
+                style.line(PER_TENSOR, 2.0),
+            ))
+            .map_err(err)?;
+    }
+    let (x_px, _) = chart.plotting_area().get_pixel_range();
+    area.draw(&Text::new(
+        format!(
+            "per-tensor range [{}, {}], step {}",
+            format::tick(t_lo),
+            format::tick(t_hi),
+            format::tick(f64::from(report.tensor_params.scale))
+        ),
+        (x_px.start + style.px(4.0) as i32, style.px(2.0) as i32),
+        style.note(PER_TENSOR, HPos::Left),
+    ))
+    .map_err(err)?;
+    Ok(())
+}
+
+/// Channel `c`'s histogram (from [`crate::engine::analysis::channel_histogram`]) with its own chosen
+/// range, the per-tensor range when it fits in view (an arrow at the edge when it does not), and the
+/// per-tensor grid's levels as ticks when there are few enough to see.
+pub fn draw_channel_histogram<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &Report,
+    c: usize,
+    hist: &Histogram,
+    style: &Style,
+) -> PlotResult<()> {
+    clear(area)?;
+    let Some(stats) = report.channels.get(c) else {
+        return super::message(area, style, "no such channel");
+    };
+    let (c_lo, c_hi) = stats.chosen;
+    let (t_lo, t_hi) = report.tensor_chosen;
+    // View: the channel's data and its own range; the per-tensor range too when it is at most
+    // three times wider (otherwise the channel would shrink to a sliver, which the text says).
+    let (v_lo, v_hi) = (hist.lo.min(c_lo), hist.hi.max(c_hi));
+    let tensor_fits = (t_hi - t_lo) <= 3.0 * (v_hi - v_lo);
+    let (x_lo, x_hi) = if tensor_fits {
+        pad(v_lo.min(t_lo), v_hi.max(t_hi), 0.04)
+    } else {
+        pad(v_lo, v_hi, 0.08)
+    };
+    let y_hi = (hist.max_count().max(1) as f64 * 1.18).max(1.0);
+    let (grid, _) = grid_colors();
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(style.px(18.0))
+        .margin_right(style.px(12.0))
+        .margin_left(style.px(4.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(58.0))
+        .build_cartesian_2d(x_lo..x_hi, 0f64..y_hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(style.line(grid, 1.0))
+        .x_labels(7)
+        .y_labels(5)
+        .x_label_formatter(&|v| format::tick(*v))
+        .y_label_formatter(&|v| format!("{}", v.round() as i64))
+        .x_desc(format!("value in channel {c}"))
+        .y_desc("count")
+        .label_style(style.label())
+        .axis_desc_style(style.label())
+        .draw()
+        .map_err(err)?;
+
+    // The per-tensor grid: every level inside the view, when there are few enough to tell apart.
+    let step = f64::from(report.tensor_params.scale);
+    let levels_in_view = ((x_hi - x_lo) / step).floor();
+    if step > 0.0 && levels_in_view <= 96.0 {
+        let first = (x_lo / step).ceil() as i64;
+        let last = (x_hi / step).floor() as i64;
+        let tick_h = y_hi * 0.05;
+        chart
+            .draw_series((first..=last).map(|k| {
+                let x = k as f64 * step;
+                PathElement::new(vec![(x, 0.0), (x, tick_h)], style.line(PER_TENSOR, 1.0))
+            }))
+            .map_err(err)?;
+    }
+    draw_bars(&mut chart, hist, 0.0)?;
+
+    for x in [c_lo, c_hi] {
+        chart
+            .draw_series(LineSeries::new(
+                [(x, 0.0), (x, y_hi)],
+                style.line(PER_CHANNEL, 2.0),
+            ))
+            .map_err(err)?;
+    }
+    if tensor_fits {
+        for x in [t_lo, t_hi] {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(x, 0.0), (x, y_hi)],
+                    style.px(6.0),
+                    style.px(4.0),
+                    style.line(PER_TENSOR, 2.0),
+                ))
+                .map_err(err)?;
+        }
+    }
+    let (x_px, _) = chart.plotting_area().get_pixel_range();
+    let levels_t = ((stats.range.max as f64 - stats.range.min as f64) / step).max(0.0);
+    let tensor_note = if tensor_fits {
+        format!(
+            "per-tensor range [{}, {}]",
+            format::tick(t_lo),
+            format::tick(t_hi)
+        )
+    } else {
+        format!(
+            "per-tensor range [{}, {}] is off-scale ↔",
+            format::tick(t_lo),
+            format::tick(t_hi)
+        )
+    };
+    area.draw(&Text::new(
+        format!(
+            "{tensor_note} · ticks: its grid ({} steps across this channel)",
+            format::sig(levels_t, 3)
+        ),
+        (x_px.start + style.px(4.0) as i32, style.px(2.0) as i32),
+        style.note(PER_TENSOR, HPos::Left),
+    ))
+    .map_err(err)?;
+    area.draw(&Text::new(
+        format!("own range [{}, {}]", format::tick(c_lo), format::tick(c_hi)),
+        (x_px.end, style.px(16.0) as i32),
+        style.note(PER_CHANNEL, HPos::Right),
+    ))
+    .map_err(err)?;
+    Ok(())
+}
+
+fn draw_bars<DB: DrawingBackend, Y>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    hist: &Histogram,
+    base: f64,
+) -> PlotResult<()>
+where
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(
+            hist.bins().filter(|&(_, _, n)| n > 0).map(|(l, r, n)| {
+                Rectangle::new([(l, base), (r, n as f64)], DATA.mix(0.85).filled())
+            }),
+        )
+        .map_err(err)?;
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Charts drawn with plotters, generic over the backend: a canvas in the page, SVG in tests.
+//! Each function takes a finished [`Report`](crate::engine::Report) (and what is selected) and a
+//! drawing area, and computes nothing but layout.
+
+mod histograms;
+mod msqe;
+mod ranges;
+
+pub use histograms::{draw_channel_histogram, draw_tensor_histogram};
+pub use msqe::draw_channel_msqe;
+pub use ranges::draw_channel_ranges;
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// A drawing failed in the backend (the message of plotters' error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("drawing failed: {0}")]
+pub struct PlotError(pub String);
+
+pub type PlotResult<T> = Result<T, PlotError>;
+
+pub(crate) fn err<E: std::fmt::Display>(e: E) -> PlotError {
+    PlotError(e.to_string())
+}
+
+/// Where the channels of a per-channel chart lie on the backend's pixels, for click hit-testing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChannelAxis {
+    /// Pixel x of the left and right edge of the plotting area.
+    pub left: i32,
+    pub right: i32,
+    /// Pixel y of the top and bottom edge of the plotting area.
+    pub top: i32,
+    pub bottom: i32,
+    pub channels: usize,
+}
+
+impl ChannelAxis {
+    /// The channel under pixel `(x, y)`, if it is inside the plotting area.
+    pub fn channel_at(&self, x: f64, y: f64) -> Option<usize> {
+        if self.channels == 0 || x < f64::from(self.left) || x > f64::from(self.right) {
+            return None;
+        }
+        if y < f64::from(self.top) || y > f64::from(self.bottom) {
+            return None;
+        }
+        let width = f64::from((self.right - self.left).max(1));
+        let c = ((x - f64::from(self.left)) / width * self.channels as f64).floor();
+        Some((c.max(0.0) as usize).min(self.channels - 1))
+    }
+}
+
+/// Sizes and colours of the charts. `scale` is the device pixel ratio: the backend is sized in
+/// device pixels and every length here is multiplied by it, so canvases stay sharp on HiDPI screens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Style {
+    pub scale: f64,
+}
+
+/// Per-tensor is orange, per-channel is blue, everywhere (charts and the numbers on the page).
+pub const PER_TENSOR: RGBColor = RGBColor(217, 72, 15);
+pub const PER_CHANNEL: RGBColor = RGBColor(25, 113, 194);
+pub const DATA: RGBColor = RGBColor(73, 80, 87);
+pub const SELECTED: RGBColor = RGBColor(245, 159, 0);
+const TEXT: RGBColor = RGBColor(33, 37, 41);
+const GRID: RGBColor = RGBColor(222, 226, 230);
+const BACKGROUND: RGBColor = RGBColor(255, 255, 255);
+
+impl Style {
+    pub fn new(scale: f64) -> Style {
+        Style {
+            scale: if scale.is_finite() && scale > 0.0 {
+                scale.min(4.0)
+            } else {
+                1.0
+            },
+        }
+    }
+
+    /// A length in backend pixels.
+    pub fn px(&self, css_px: f64) -> u32 {
+        (css_px * self.scale).round().max(1.0) as u32
+    }
+
+    pub fn pxf(&self, css_px: f64) -> f64 {
+        css_px * self.scale
+    }
+
+    pub fn font(&self, size: f64) -> TextStyle<'static> {
+        ("sans-serif", size * self.scale).into_font().color(&TEXT)
+    }
+
+    pub fn label(&self) -> TextStyle<'static> {
+        self.font(11.0)
+    }
+
+    pub fn note(&self, color: RGBColor, h: HPos) -> TextStyle<'static> {
+        ("sans-serif", 11.0 * self.scale)
+            .into_font()
+            .color(&color)
+            .pos(Pos::new(h, VPos::Top))
+    }
+
+    pub fn line(&self, color: RGBColor, width: f64) -> ShapeStyle {
+        ShapeStyle {
+            color: color.to_rgba(),
+            filled: false,
+            stroke_width: self.px(width),
+        }
+    }
+}
+
+/// Clears the area to the page background.
+pub(crate) fn clear<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+) -> PlotResult<()> {
+    area.fill(&BACKGROUND).map_err(err)
+}
+
+/// A centred message in an otherwise empty chart (e.g. "no channels").
+pub(crate) fn message<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    style: &Style,
+    text: &str,
+) -> PlotResult<()> {
+    clear(area)?;
+    let (w, h) = area.dim_in_pixel();
+    let font = style.font(13.0).pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(
+        text.to_string(),
+        (w as i32 / 2, h as i32 / 2),
+        font,
+    ))
+    .map_err(err)
+}
+
+/// `[lo, hi]` widened by `frac` of its width on each side (and made non-empty).
+pub(crate) fn pad(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() && lo <= hi {
+        (lo, hi)
+    } else {
+        (-1.0, 1.0)
+    };
+    let w = hi - lo;
+    if w <= 0.0 {
+        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.5 };
+        return (lo - d, hi + d);
+    }
+    (lo - w * frac, hi + w * frac)
+}
+
+pub(crate) fn grid_colors() -> (RGBColor, RGBColor) {
+    (GRID, TEXT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clicks_map_to_channels() {
+        let a = ChannelAxis {
+            left: 100,
+            right: 300,
+            top: 10,
+            bottom: 110,
+            channels: 4,
+        };
+        assert_eq!(a.channel_at(100.0, 50.0), Some(0));
+        assert_eq!(a.channel_at(149.0, 50.0), Some(0));
+        assert_eq!(a.channel_at(151.0, 50.0), Some(1));
+        assert_eq!(a.channel_at(300.0, 50.0), Some(3));
+        assert_eq!(a.channel_at(99.0, 50.0), None);
+        assert_eq!(a.channel_at(200.0, 5.0), None);
+        assert_eq!(pad(1.0, 1.0, 0.1), (0.5, 1.5));
+        assert_eq!(pad(0.0, 0.0, 0.1), (-1.0, 1.0));
+    }
+}

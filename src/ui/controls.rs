@@ -1,0 +1,189 @@
+//! The controls: sample or file, scheme, channel axis, channel.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::state::{AppState, Scheme, Source};
+use crate::format;
+use crate::samples::{self, SAMPLES};
+
+const UPLOADED: &str = "__uploaded";
+
+#[component]
+pub fn Controls() -> impl IntoView {
+    view! {
+        <section class="controls" aria-label="Controls">
+            <TensorPicker />
+            <SchemePicker />
+            <AxisPicker />
+            <ChannelPicker />
+        </section>
+    }
+}
+
+/// The bundled samples (model · layer · shape) and the user's own `.npy`.
+#[component]
+fn TensorPicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let selected = move || match state.current.get().map(|c| c.source.clone()) {
+        Some(Source::Sample(s)) => s.id.to_string(),
+        Some(Source::Upload { .. }) => UPLOADED.to_string(),
+        None => samples::DEFAULT_SAMPLE.to_string(),
+    };
+    let uploaded_name = move || match state.current.get().map(|c| c.source.clone()) {
+        Some(Source::Upload { name, .. }) => Some(name),
+        _ => None,
+    };
+    let on_sample = move |ev: leptos::ev::Event| {
+        let id = event_target_value(&ev);
+        if let Some(s) = samples::find(&id) {
+            state.load_sample(s);
+        }
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let input: Option<web_sys::HtmlInputElement> = ev.target().and_then(|t| t.dyn_into().ok());
+        if let Some(input) = input {
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                state.load_file(file);
+            }
+            // Picking the same file again should load it again.
+            input.set_value("");
+        }
+    };
+    view! {
+        <div class="field wide">
+            <label for="sample-select">"Weight tensor"</label>
+            <select id="sample-select" data-testid="sample-select" on:change=on_sample prop:value=selected>
+                {SAMPLES.iter().map(|s| view! {
+                    <option value=s.id>{format!("{} · {} · {}", s.model, short_layer(s.layer), format::shape(s.shape))}</option>
+                }).collect_view()}
+                {move || uploaded_name().map(|n| view! { <option value=UPLOADED>{format!("Your file: {n}")}</option> })}
+            </select>
+        </div>
+        <div class="field">
+            <label for="file-input">"…or open your own .npy"</label>
+            <input id="file-input" data-testid="file-input" type="file" accept=".npy,application/octet-stream" on:change=on_file />
+        </div>
+    }
+}
+
+/// Long derived layer names (the BN-folded sample) are cut for the picker; the info line has them whole.
+fn short_layer(layer: &str) -> &str {
+    layer.split(" * ").next().unwrap_or(layer)
+}
+
+#[component]
+fn SchemePicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <div class="field">
+            <label for="scheme-select">"Scheme"</label>
+            <select id="scheme-select" data-testid="scheme-select"
+                prop:value=move || state.scheme.get().id()
+                on:change=move |ev| {
+                    if let Some(s) = Scheme::from_id(&event_target_value(&ev)) {
+                        state.scheme.set(s);
+                    }
+                }>
+                {Scheme::ALL.into_iter().map(|s| view! { <option value=s.id() title=s.title()>{s.spec().label()}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+#[component]
+fn AxisPicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let shape = move || {
+        state
+            .current
+            .get()
+            .map(|c| c.tensor.shape().to_vec())
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="field">
+            <label for="axis-select">"Channel axis"</label>
+            <select id="axis-select" data-testid="axis-select"
+                prop:value=move || state.axis.get().to_string()
+                disabled=move || shape().is_empty()
+                on:change=move |ev| {
+                    if let Ok(a) = event_target_value(&ev).parse::<usize>() {
+                        state.axis.set(a);
+                        state.select_default_channel();
+                    }
+                }>
+                {move || {
+                    let s = shape();
+                    let rank = s.len() as isize;
+                    s.into_iter().enumerate().map(|(i, d)| view! {
+                        <option value=i.to_string()>{format!("axis {i} (= {}) · {d} channels", i as isize - rank)}</option>
+                    }).collect_view()
+                }}
+            </select>
+        </div>
+    }
+}
+
+/// Channel by number, step buttons, and jumps to the interesting ones.
+#[component]
+fn ChannelPicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let count = move || {
+        state
+            .report
+            .get()
+            .and_then(|r| r.ok())
+            .map(|r| r.channels.len())
+            .unwrap_or(0)
+    };
+    let set = move |c: usize| {
+        let n = count();
+        if n > 0 {
+            state.channel.set(c.min(n - 1));
+        }
+    };
+    let pick = move |widest: bool| {
+        let r = state.report.get_untracked().and_then(|r| r.ok());
+        if let Some(r) = r {
+            let width = |i: usize| {
+                let c = &r.channels[i];
+                if c.has_finite() {
+                    f64::from(c.range.max) - f64::from(c.range.min)
+                } else {
+                    0.0
+                }
+            };
+            let idx = (0..r.channels.len()).filter(|&i| widest || width(i) > 0.0);
+            let best = if widest {
+                idx.max_by(|&a, &b| width(a).total_cmp(&width(b)))
+            } else {
+                idx.min_by(|&a, &b| width(a).total_cmp(&width(b)))
+            };
+            if let Some(b) = best {
+                state.channel.set(b);
+            }
+        }
+    };
+    view! {
+        <div class="field channel">
+            <label for="channel-input">{move || format!("Channel (0–{})", count().saturating_sub(1))}</label>
+            <div class="row">
+                <button aria-label="Previous channel" on:click=move |_| set(state.channel.get_untracked().saturating_sub(1))>"◀"</button>
+                <input id="channel-input" data-testid="channel-input" type="number" min="0"
+                    max=move || count().saturating_sub(1).to_string()
+                    prop:value=move || state.channel.get().to_string()
+                    on:change=move |ev| {
+                        match event_target_value(&ev).trim().parse::<usize>() {
+                            Ok(c) => set(c),
+                            // Not a number: put the current channel back in the box.
+                            Err(_) => state.channel.update(|_| ()),
+                        }
+                    } />
+                <button aria-label="Next channel" on:click=move |_| set(state.channel.get_untracked() + 1)>"▶"</button>
+                <button class="jump" on:click=move |_| pick(false) title="The channel with the smallest non-zero range">"narrowest"</button>
+                <button class="jump" on:click=move |_| pick(true) title="The channel with the largest range">"widest"</button>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,242 @@
+//! App state shared through context, and the two ways a tensor arrives (sample fetch, file upload).
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::engine::analysis::{self, Report};
+use crate::engine::histogram::Histogram;
+use crate::engine::{QuantSpec, Tensor};
+use crate::formats::{self, npy};
+use crate::samples::{self, Sample};
+
+/// Where the tensor on screen came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Sample(&'static Sample),
+    Upload { name: String, bytes: u64 },
+}
+
+/// The tensor under the lens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    pub tensor: Tensor,
+    pub source: Source,
+    pub dtype: String,
+    pub notes: Vec<String>,
+}
+
+/// The two schemes of this slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    SymmetricInt8,
+    AsymmetricUint8,
+}
+
+impl Scheme {
+    pub const ALL: [Scheme; 2] = [Scheme::SymmetricInt8, Scheme::AsymmetricUint8];
+
+    pub fn spec(self) -> QuantSpec {
+        match self {
+            Scheme::SymmetricInt8 => QuantSpec::SYMMETRIC_INT8,
+            Scheme::AsymmetricUint8 => QuantSpec::ASYMMETRIC_UINT8,
+        }
+    }
+    pub fn id(self) -> &'static str {
+        match self {
+            Scheme::SymmetricInt8 => "sym-int8",
+            Scheme::AsymmetricUint8 => "asym-uint8",
+        }
+    }
+    pub fn from_id(id: &str) -> Option<Scheme> {
+        Scheme::ALL.into_iter().find(|s| s.id() == id)
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            Scheme::SymmetricInt8 => {
+                "Symmetric int8 — scale = max|x| / 127, zero point 0, codes [-127, 127]"
+            }
+            Scheme::AsymmetricUint8 => {
+                "Asymmetric uint8 — scale = (max − min) / 255 over a range that contains 0"
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Idle,
+    Loading(String),
+    Error(String),
+}
+
+/// Signals shared by the components (small and `Copy`, handed out through context).
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub current: RwSignal<Option<Arc<Current>>>,
+    pub scheme: RwSignal<Scheme>,
+    /// Channel axis, normalized (`0..rank`).
+    pub axis: RwSignal<usize>,
+    pub channel: RwSignal<usize>,
+    pub status: RwSignal<Status>,
+    /// Bumped on window resize so the canvases redraw at their new size.
+    pub resized: RwSignal<u32>,
+    /// The analysis of the current tensor: a Memo, so charts and numbers share one computation
+    /// and it reruns only when the tensor, scheme or axis changes (not on channel selection).
+    pub report: Memo<Option<Result<Arc<Report>, String>>>,
+    /// The selected channel's histogram: reruns on channel selection only.
+    pub channel_hist: Memo<Option<Arc<Histogram>>>,
+}
+
+impl AppState {
+    pub fn provide() -> AppState {
+        let current = RwSignal::new(None::<Arc<Current>>);
+        let scheme = RwSignal::new(Scheme::SymmetricInt8);
+        let axis = RwSignal::new(0usize);
+        let channel = RwSignal::new(0usize);
+        let report = Memo::new(move |_| {
+            let cur = current.get()?;
+            let spec = scheme.get().spec();
+            let axis = axis.get();
+            Some(
+                analysis::analyze(&cur.tensor, axis as isize, spec)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string()),
+            )
+        });
+        let channel_hist = Memo::new(move |_| {
+            let cur = current.get()?;
+            let report = report.get()?.ok()?;
+            let c = channel.get();
+            analysis::channel_histogram(&cur.tensor, &report, c, analysis::CHANNEL_HISTOGRAM_BINS)
+                .map(Arc::new)
+        });
+        let state = AppState {
+            current,
+            scheme,
+            axis,
+            channel,
+            status: RwSignal::new(Status::Idle),
+            resized: RwSignal::new(0),
+            report,
+            channel_hist,
+        };
+        let _ = window_event_listener(leptos::ev::resize, move |_| {
+            state.resized.update(|n| *n += 1)
+        });
+        provide_context(state);
+        state
+    }
+
+    pub fn load_default_sample(&self) {
+        if let Some(s) = samples::find(samples::DEFAULT_SAMPLE) {
+            self.load_sample(s);
+        }
+    }
+
+    /// Fetches a bundled sample (relative URL, so the app works under any sub-path).
+    pub fn load_sample(&self, sample: &'static Sample) {
+        let state = *self;
+        state.status.set(Status::Loading(sample.file.to_string()));
+        leptos::task::spawn_local(async move {
+            match fetch_bytes(&format!("samples/{}", sample.file)).await {
+                Ok(bytes) => state.accept(&bytes, Source::Sample(sample)),
+                Err(e) => state.status.set(Status::Error(format!(
+                    "could not fetch sample {}: {e}",
+                    sample.file
+                ))),
+            }
+        });
+    }
+
+    /// Reads a file the user picked; on any error the current tensor stays.
+    pub fn load_file(&self, file: web_sys::File) {
+        let state = *self;
+        let name = file.name();
+        let size = file.size() as u64;
+        state.status.set(Status::Loading(name.clone()));
+        leptos::task::spawn_local(async move {
+            match JsFuture::from(file.array_buffer()).await {
+                Ok(buf) => {
+                    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
+                    state.accept(&bytes, Source::Upload { name, bytes: size });
+                }
+                Err(e) => state.status.set(Status::Error(format!(
+                    "{name}: the browser could not read the file ({e:?})"
+                ))),
+            }
+        });
+    }
+
+    fn accept(&self, bytes: &[u8], source: Source) {
+        let label = match &source {
+            Source::Sample(s) => s.file.to_string(),
+            Source::Upload { name, .. } => name.clone(),
+        };
+        match npy::read_npy(bytes) {
+            Ok(loaded) if loaded.tensor.is_empty() => self.status.set(Status::Error(format!(
+                "{label}: the tensor is empty (shape [{}]), so there is nothing to quantize",
+                loaded
+                    .tensor
+                    .shape()
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            Ok(loaded) => {
+                let formats::Loaded {
+                    tensor,
+                    dtype,
+                    notes,
+                } = loaded;
+                // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights.
+                self.axis.set(0);
+                self.current.set(Some(Arc::new(Current {
+                    tensor,
+                    source,
+                    dtype,
+                    notes,
+                })));
+                self.select_default_channel();
+                self.status.set(Status::Idle);
+            }
+            Err(e) => self.status.set(Status::Error(format!("{label}: {e}"))),
+        }
+    }
+
+    /// Selects the channel that per-tensor quantization hurts most (largest error ratio), which
+    /// is what a reader should look at first.
+    pub fn select_default_channel(&self) {
+        let best = self.report.with_untracked(|r| {
+            let r = r.as_ref()?.as_ref().ok()?;
+            r.channels
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.msqe_per_channel() > 0.0)
+                .max_by(|(_, a), (_, b)| {
+                    let ra = a.msqe_per_tensor() / a.msqe_per_channel();
+                    let rb = b.msqe_per_tensor() / b.msqe_per_channel();
+                    ra.total_cmp(&rb)
+                })
+                .map(|(i, _)| i)
+        });
+        self.channel.set(best.unwrap_or(0));
+    }
+}
+
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "not a response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("HTTP {} {}", resp.status(), resp.status_text()));
+    }
+    let buf = resp.array_buffer().map_err(|e| format!("{e:?}"))?;
+    let buf = JsFuture::from(buf).await.map_err(|e| format!("{e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
