@@ -59,6 +59,16 @@ pub fn tick(v: f64) -> String {
     }
 }
 
+/// A tick label on an axis spanning `span`: values within float noise of zero (`-1.1e-16` from
+/// tick arithmetic) are written `0`.
+pub fn tick_in(v: f64, span: f64) -> String {
+    if v.abs() <= span.abs() * 1e-9 {
+        "0".to_string()
+    } else {
+        tick(v)
+    }
+}
+
 /// SQNR in dB, or `∞ (exact)` when the error is zero.
 pub fn db(v: Option<f64>) -> String {
     match v {
@@ -142,6 +152,9 @@ mod tests {
         assert_eq!(tick(-0.712), "-0.712");
         assert_eq!(tick(1e-6), "1e-6");
         assert_eq!(tick(2.5e-7), "2.5e-7");
+        assert_eq!(tick_in(-1.11e-16, 1.4), "0");
+        assert_eq!(tick_in(-1.32e-23, 1.2e-7), "0");
+        assert_eq!(tick_in(2e-8, 1.2e-7), "2e-8");
         assert_eq!(db(Some(41.2345)), "41.23 dB");
         assert_eq!(db(None), "∞ (exact)");
         assert_eq!(times(Some(50.2304)), "50.23×");

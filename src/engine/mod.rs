@@ -5,6 +5,7 @@ pub mod histogram;
 pub mod kernels;
 pub mod metrics;
 pub mod params;
+pub mod quantize;
 pub mod spec;
 pub mod tensor;
 

@@ -48,12 +48,11 @@ pub enum FormatError {
         "tensor too large: {elements} elements, the limit is {limit} elements (1 GiB of float32)"
     )]
     TooLarge { elements: u64, limit: u64 },
-    #[error(
-        "truncated data: {elements} elements ({expected} bytes) expected, {found} bytes found"
-    )]
+    #[error("truncated data: {elements} elements ({expected} bytes) expected, {found} bytes ({found_elements} whole elements) found")]
     TruncatedData {
         elements: u64,
         expected: u64,
         found: u64,
+        found_elements: u64,
     },
 }

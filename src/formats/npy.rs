@@ -52,6 +52,7 @@ pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
             elements,
             expected,
             found: data.len() as u64,
+            found_elements: data.len() as u64 / size as u64,
         });
     }
     let mut notes = Vec::new();

@@ -53,7 +53,7 @@ pub fn draw_channel_ranges<DB: DrawingBackend>(
         .x_labels(8)
         .y_labels(7)
         .x_label_formatter(&|v| format!("{}", v.floor() as i64))
-        .y_label_formatter(&|v| format::tick(*v))
+        .y_label_formatter(&|v| format::tick_in(*v, y_hi - y_lo))
         .x_desc("channel")
         .y_desc("value")
         .label_style(style.label())

@@ -207,23 +207,22 @@ impl AppState {
         }
     }
 
-    /// Selects the channel that per-tensor quantization hurts most (largest error ratio), which
-    /// is what a reader should look at first.
+    /// Selects the channel with the median range (among channels with a non-zero one): a typical
+    /// channel, which under one shared scale gets only a few of the tensor's levels.
     pub fn select_default_channel(&self) {
-        let best = self.report.with_untracked(|r| {
+        let median = self.report.with_untracked(|r| {
             let r = r.as_ref()?.as_ref().ok()?;
-            r.channels
+            let mut widths: Vec<(f64, usize)> = r
+                .channels
                 .iter()
                 .enumerate()
-                .filter(|(_, c)| c.msqe_per_channel() > 0.0)
-                .max_by(|(_, a), (_, b)| {
-                    let ra = a.msqe_per_tensor() / a.msqe_per_channel();
-                    let rb = b.msqe_per_tensor() / b.msqe_per_channel();
-                    ra.total_cmp(&rb)
-                })
-                .map(|(i, _)| i)
+                .filter(|(_, c)| c.has_finite() && c.range.max > c.range.min)
+                .map(|(i, c)| (f64::from(c.range.max) - f64::from(c.range.min), i))
+                .collect();
+            widths.sort_by(|a, b| a.0.total_cmp(&b.0));
+            widths.get(widths.len() / 2).map(|&(_, i)| i)
         });
-        self.channel.set(best.unwrap_or(0));
+        self.channel.set(median.unwrap_or(0));
     }
 }
 

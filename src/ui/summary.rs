@@ -167,7 +167,7 @@ fn summary_table(r: &Report, selected: usize) -> impl IntoView {
                         <td data-testid="scale-per-tensor">{format::number(f64::from(r.tensor_params.scale))}</td>
                         <td>{channel_scales}</td></tr>
                     <tr><th>"zero point"</th><td>{zp(r.tensor_params.zero_point)}</td><td>{channel_zps}</td></tr>
-                    <tr><th>"metadata"</th>
+                    <tr><th title="float32 scale + int32 zero point per granule">"scales + zero points"</th>
                         <td>{format!("{} ({} of codes)", format::bytes(meta_t), percent(meta_t, n))}</td>
                         <td>{format!("{} ({} of codes)", format::bytes(meta_c), percent(meta_c, n))}</td></tr>
                 </tbody>

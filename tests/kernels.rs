@@ -1,0 +1,225 @@
+//! Kernel exactness. Natively: the dispatched (scalar) kernels against a float64 reference.
+//! Under wasm32 (Node, SIMD128 build): additionally SIMD128 == scalar bit for bit, over awkward
+//! lengths, ±0, subnormals, exact ties, huge values, non-finite values, zero and constant data.
+
+use quantlens::engine::kernels::{self, scalar, ErrorSums, MinMax, Quantizer};
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const LENGTHS: &[usize] = &[0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 31, 33, 64, 1000, 1023];
+
+/// Deterministic pseudo-random values (xorshift), scaled to `amp`.
+fn noise(n: usize, seed: u64, amp: f32) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * amp
+        })
+        .collect()
+}
+
+/// Named data sets of length `n` that exercise every edge the kernels must agree on.
+fn datasets(n: usize) -> Vec<(&'static str, Vec<f32>)> {
+    let specials = [
+        0.0,
+        -0.0,
+        1e-40,
+        -1e-45,
+        f32::MIN_POSITIVE,
+        0.5,
+        -0.5,
+        1.5,
+        2.5,
+        -2.5,
+        126.5,
+        127.5,
+        -128.5,
+        3e38,
+        -3e38,
+        f32::MAX,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        7.0,
+    ];
+    let cycle = |src: &[f32]| (0..n).map(|i| src[i % src.len()]).collect::<Vec<f32>>();
+    // Exact ties for scale 0.5: (k + 0.5) * 0.5.
+    let ties: Vec<f32> = (0..n).map(|i| ((i as f32) - 40.0 + 0.5) * 0.5).collect();
+    vec![
+        ("noise", noise(n, 1, 1.0)),
+        ("wide", noise(n, 2, 300.0)),
+        ("specials", cycle(&specials)),
+        ("ties", ties),
+        ("zeros", vec![0.0; n]),
+        ("neg-zeros", vec![-0.0; n]),
+        ("constant", vec![0.3; n]),
+        ("subnormal", cycle(&[1e-40, -3e-42, 1e-45])),
+        ("all-nan", vec![f32::NAN; n]),
+    ]
+}
+
+fn quantizers() -> Vec<Quantizer> {
+    vec![
+        Quantizer {
+            scale: 1.0,
+            zero_point: 0,
+            qmin: -128,
+            qmax: 127,
+        },
+        Quantizer {
+            scale: 0.5,
+            zero_point: -10,
+            qmin: -128,
+            qmax: 127,
+        },
+        Quantizer {
+            scale: 0.013,
+            zero_point: 128,
+            qmin: 0,
+            qmax: 255,
+        },
+        Quantizer {
+            scale: 0.0056070,
+            zero_point: 0,
+            qmin: -128,
+            qmax: 127,
+        },
+        Quantizer {
+            scale: 1e-30,
+            zero_point: 3,
+            qmin: -128,
+            qmax: 127,
+        },
+        Quantizer {
+            scale: 1e36,
+            zero_point: 0,
+            qmin: 0,
+            qmax: 255,
+        },
+    ]
+}
+
+/// QuantizeLinear in float64: the float32 quotient (a correctly rounded division, which is what
+/// rounding the float64 quotient gives), round half to even, add the zero point, saturate.
+fn reference_code(x: f32, q: &Quantizer) -> i32 {
+    if x.is_nan() {
+        return q.zero_point;
+    }
+    let quotient = (f64::from(x) / f64::from(q.scale)) as f32;
+    let r = f64::from(quotient).round_ties_even() + f64::from(q.zero_point);
+    r.clamp(f64::from(q.qmin), f64::from(q.qmax)) as i32
+}
+
+fn reference_error(x: &[f32], q: &Quantizer) -> ErrorSums {
+    let mut s = ErrorSums::default();
+    for &v in x.iter().filter(|v| v.is_finite()) {
+        let xhat = (reference_code(v, q) - q.zero_point) as f32 * q.scale;
+        let e = f64::from(v) - f64::from(xhat);
+        s.sum_sq_err += e * e;
+        s.sum_sq_x += f64::from(v) * f64::from(v);
+        s.max_abs_err = s.max_abs_err.max(e.abs());
+        s.count += 1;
+    }
+    s
+}
+
+fn close(a: f64, b: f64) -> bool {
+    a == b || ((a - b) / b.abs().max(f64::MIN_POSITIVE)).abs() < 1e-12
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn kernels_match_the_float64_reference() {
+    for &n in LENGTHS {
+        for (name, x) in datasets(n) {
+            let mm = kernels::min_max_finite(&x);
+            let finite: Vec<f32> = x.iter().copied().filter(|v| v.is_finite()).collect();
+            assert_eq!(mm.nonfinite, n - finite.len(), "{name} n={n}");
+            if finite.is_empty() {
+                assert!(!mm.has_finite());
+            } else {
+                let lo = finite.iter().copied().fold(f32::INFINITY, f32::min);
+                let hi = finite.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                assert_eq!((mm.min, mm.max), (lo + 0.0, hi + 0.0), "{name} n={n}");
+                assert!(
+                    mm.min.to_bits() != (-0.0f32).to_bits()
+                        && mm.max.to_bits() != (-0.0f32).to_bits()
+                );
+            }
+            for q in quantizers() {
+                let mut codes = vec![0i32; n];
+                kernels::quantize(&x, &q, &mut codes);
+                for (i, (&c, &v)) in codes.iter().zip(&x).enumerate() {
+                    assert_eq!(c, reference_code(v, &q), "{name} n={n} i={i} x={v:e} {q:?}");
+                }
+                let mut deq = vec![0f32; n];
+                kernels::dequantize(&codes, &q, &mut deq);
+                for (&d, &c) in deq.iter().zip(&codes) {
+                    assert_eq!(d.to_bits(), ((c - q.zero_point) as f32 * q.scale).to_bits());
+                }
+                let got = kernels::quant_error(&x, &q);
+                let want = reference_error(&x, &q);
+                assert_eq!(got.count, want.count, "{name} n={n}");
+                assert_eq!(got.max_abs_err, want.max_abs_err, "{name} n={n} {q:?}");
+                assert!(
+                    close(got.sum_sq_err, want.sum_sq_err),
+                    "{name} n={n} {q:?}: {got:?} vs {want:?}"
+                );
+                assert!(close(got.sum_sq_x, want.sum_sq_x), "{name} n={n}");
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen_test]
+fn simd128_equals_scalar_bit_for_bit() {
+    use quantlens::engine::kernels::simd128;
+    fn same_minmax(a: MinMax, b: MinMax) -> bool {
+        a.min.to_bits() == b.min.to_bits()
+            && a.max.to_bits() == b.max.to_bits()
+            && a.nonfinite == b.nonfinite
+    }
+    fn same_err(a: ErrorSums, b: ErrorSums) -> bool {
+        a.sum_sq_err.to_bits() == b.sum_sq_err.to_bits()
+            && a.sum_sq_x.to_bits() == b.sum_sq_x.to_bits()
+            && a.max_abs_err.to_bits() == b.max_abs_err.to_bits()
+            && a.count == b.count
+    }
+    let mut checked = 0usize;
+    for &n in LENGTHS {
+        for (name, x) in datasets(n) {
+            // Every start offset too, so unaligned loads and every tail length are covered.
+            for start in 0..4.min(n + 1) {
+                let x = &x[start..];
+                assert!(
+                    same_minmax(simd128::min_max_finite(x), scalar::min_max_finite(x)),
+                    "{name} n={n}+{start}"
+                );
+                for q in quantizers() {
+                    let (mut a, mut b) = (vec![0i32; x.len()], vec![0i32; x.len()]);
+                    simd128::quantize(x, &q, &mut a);
+                    scalar::quantize(x, &q, &mut b);
+                    assert_eq!(a, b, "{name} n={n}+{start} {q:?}");
+                    let (mut da, mut db) = (vec![0f32; x.len()], vec![0f32; x.len()]);
+                    simd128::dequantize(&a, &q, &mut da);
+                    scalar::dequantize(&b, &q, &mut db);
+                    assert!(
+                        da.iter().zip(&db).all(|(p, q)| p.to_bits() == q.to_bits()),
+                        "{name} n={n}"
+                    );
+                    let (ea, eb) = (simd128::quant_error(x, &q), scalar::quant_error(x, &q));
+                    assert!(
+                        same_err(ea, eb),
+                        "{name} n={n}+{start} {q:?}: {ea:?} vs {eb:?}"
+                    );
+                    checked += x.len();
+                }
+            }
+        }
+    }
+    assert!(checked > 100_000, "{checked}");
+}
