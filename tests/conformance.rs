@@ -2,8 +2,7 @@
 //! copied from the shared conformance set into tests/conformance/. Every folder there is a case: a
 //! new folder is a new case, with no code change. Integers are compared exactly and floats bit for
 //! bit unless the case states a tolerance. Prints `case <id>: pass | skip (<reason>) | FAIL (<what>)`.
-
-#![cfg(not(target_arch = "wasm32"))]
+//! Native only (it reads the case folders from disk); `make test` runs it with the other native tests.
 
 use std::fs;
 use std::path::{Path, PathBuf};

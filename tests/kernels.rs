@@ -2,7 +2,9 @@
 //! Under wasm32 (Node, SIMD128 build): additionally SIMD128 == scalar bit for bit, over awkward
 //! lengths, ±0, subnormals, exact ties, huge values, non-finite values, zero and constant data.
 
-use quantlens::engine::kernels::{self, scalar, ErrorSums, MinMax, Quantizer};
+use quantlens::engine::kernels::{self, ErrorSums, Quantizer};
+#[cfg(target_arch = "wasm32")]
+use quantlens::engine::kernels::{scalar, MinMax};
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test;
 

@@ -35,7 +35,7 @@ impl Histogram {
 /// A single value `v` gets `[v - 0.5, v + 0.5]` as NumPy does; no data gets `[-0.5, 0.5]`; a range
 /// too narrow to split into float64 bins is widened around its centre.
 pub fn bounds(min: f32, max: f32) -> (f64, f64) {
-    if !(min <= max) || !min.is_finite() || !max.is_finite() {
+    if min > max || !min.is_finite() || !max.is_finite() {
         return (-0.5, 0.5);
     }
     let (lo, hi) = (f64::from(min), f64::from(max));

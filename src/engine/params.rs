@@ -54,7 +54,8 @@ pub fn scale_zero_point(
     }
     let span = f64::from(qmax - qmin).max(1.0);
     let scale64 = (f64::from(hi) - f64::from(lo)) / span;
-    if !(scale64 >= F32_TINY) {
+    // Written so that a NaN (impossible here: the inputs are finite) also takes the fallback.
+    if scale64.is_nan() || scale64 < F32_TINY {
         return QParams {
             scale: 1.0,
             zero_point: 0,

@@ -1,0 +1,166 @@
+// The built app (dist/) in Debian's headless Chromium: real samples, real numbers, real uploads.
+// Run with `node --test tests/browser/` after `trunk build --release` (make test does both).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from './server.mjs';
+import { launch, newPage } from './browser.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DIST = path.join(ROOT, 'dist');
+const REFS = JSON.parse(fs.readFileSync(path.join(ROOT, 'assets/samples/samples.json'), 'utf8'));
+const ref = (file) => REFS.find((r) => r.file === file);
+
+let server, browser;
+before(async () => {
+  assert.ok(fs.existsSync(path.join(DIST, 'index.html')), 'dist/ is missing: run `make build` first');
+  // Served under a sub-path, as a documentation site would host it: proves the URLs are relative.
+  server = await serve(DIST, '/docs/quantlens/');
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(opts) {
+  const page = await newPage(browser, opts);
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid=msqe-per-tensor]', { timeout: 30000 });
+  return page;
+}
+
+/** Reads a displayed number: the text (as a person sees it) and the exact data-value. */
+async function number(page, testid) {
+  const el = page.locator(`[data-testid=${testid}]`);
+  const text = (await el.textContent()).trim();
+  const value = Number(await el.getAttribute('data-value'));
+  return { text, shown: Number.parseFloat(text), value };
+}
+
+/** Waits until the page shows `file` (its origin line names the layer and the numbers are there). */
+async function selectSample(page, file) {
+  const id = file.replace(/\.npy$/, '');
+  await page.selectOption('[data-testid=sample-select]', id);
+  const r = ref(file);
+  await page.waitForFunction(
+    ([layer]) => document.querySelector('[data-testid=tensor-origin]')?.textContent.includes(layer)
+      && !document.querySelector('[data-testid=loading]'),
+    [r.layer], { timeout: 30000 });
+}
+
+function assertMsqe(got, want, label) {
+  assert.ok(got.text.length > 0, `${label}: nothing shown`);
+  // At least 4 significant digits on screen: "2.6497e-6" style.
+  const digits = got.text.replace(/e.*$/, '').replace(/[^0-9]/g, '').replace(/^0+/, '');
+  assert.ok(digits.length >= 4, `${label}: "${got.text}" has fewer than 4 significant digits`);
+  assert.ok(Math.abs(got.shown - want) / want < 1e-4, `${label}: shown ${got.text}, reference ${want}`);
+  assert.ok(Math.abs(got.value - want) / want < 1e-6, `${label}: value ${got.value}, reference ${want}`);
+}
+
+test('default sample, three more samples: MSQE equals the float64 reference; no console errors', async () => {
+  const page = await open();
+  const first = ref('efficientnet_lite0__blocks15_depthwise_conv.npy');
+  await page.waitForFunction((l) => document.querySelector('[data-testid=tensor-origin]')?.textContent.includes(l), first.layer);
+  const files = [
+    'efficientnet_lite0__blocks15_depthwise_conv.npy',
+    'ppocrv4_det__conv2d_412_depthwise.npy',
+    'all_minilm_l6_v2__layer0_ffn_output.npy',
+    'silero_vad__conv1.npy',
+    'efficientnet_lite0__blocks7_depthwise_conv_bnfolded.npy',
+  ];
+  for (const [i, file] of files.entries()) {
+    if (i > 0) await selectSample(page, file);
+    const r = ref(file);
+    assertMsqe(await number(page, 'msqe-per-tensor'), r.msqe_per_tensor, `${file} per-tensor`);
+    assertMsqe(await number(page, 'msqe-per-channel'), r.msqe_per_channel, `${file} per-channel`);
+    assert.equal((await page.textContent('[data-testid=channel-count]')).trim(), String(r.shape[0]), `${file} channel count`);
+    const sqnrT = await number(page, 'sqnr-per-tensor');
+    const sqnrC = await number(page, 'sqnr-per-channel');
+    assert.ok(sqnrC.value > sqnrT.value, `${file}: per-channel SQNR ${sqnrC.text} should beat ${sqnrT.text}`);
+    assert.match(sqnrT.text, /^-?\d+(\.\d+)? dB$/);
+    const ratio = Number(await page.getAttribute('[data-testid=headline]', 'data-value'));
+    assert.ok(Math.abs(ratio - r.msqe_ratio) / r.msqe_ratio < 1e-5, `${file}: ratio ${ratio} vs ${r.msqe_ratio}`);
+  }
+  // Canvases are drawn at device resolution and are not blank.
+  for (const id of ['chart-ranges', 'chart-msqe', 'chart-tensor-hist', 'chart-channel-hist']) {
+    const inked = await page.$eval(`[data-testid=${id}]`, (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200) n++;
+      return { n, w: c.width, cw: c.clientWidth };
+    });
+    assert.ok(inked.n > 2000, `${id} looks blank (${inked.n} inked pixels)`);
+    assert.equal(inked.w, inked.cw, `${id}: backing store should match CSS width at DPR 1`);
+  }
+  assert.deepEqual(page.problems, [], 'console errors');
+  await page.close();
+});
+
+test('scheme, axis and channel controls recompute; clicking a chart selects a channel', async () => {
+  const page = await open();
+  const before = await number(page, 'msqe-per-tensor');
+  await page.selectOption('[data-testid=scheme-select]', 'asym-uint8');
+  await page.waitForFunction((v) => document.querySelector('[data-testid=msqe-per-tensor]').dataset.value !== v, String(before.value));
+  const asym = await number(page, 'msqe-per-tensor');
+  assert.ok(asym.value > 0 && asym.value !== before.value);
+  // Axis 1 of a [1152,1,3,3] depthwise weight has one channel: per-channel equals per-tensor.
+  await page.selectOption('[data-testid=axis-select]', '1');
+  await page.waitForFunction(() => document.querySelector('[data-testid=channel-count]').textContent.trim() === '1');
+  const t = await number(page, 'msqe-per-tensor');
+  const c = await number(page, 'msqe-per-channel');
+  assert.equal(t.value, c.value);
+  await page.selectOption('[data-testid=axis-select]', '0');
+  await page.waitForFunction(() => document.querySelector('[data-testid=channel-count]').textContent.trim() === '1152');
+  // Click near the right end of the ranges chart: a channel in the upper part gets selected.
+  const box = await page.locator('[data-testid=chart-ranges]').boundingBox();
+  await page.mouse.click(box.x + box.width - 30, box.y + box.height / 2);
+  const picked = Number(await page.inputValue('[data-testid=channel-input]'));
+  assert.ok(picked > 1000 && picked < 1152, `clicked channel ${picked}`);
+  await page.fill('[data-testid=channel-input]', '494');
+  await page.press('[data-testid=channel-input]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid=selected-channel]').textContent.startsWith('Channel 494'));
+  assert.deepEqual(page.problems, [], 'console errors');
+  await page.close();
+});
+
+test('upload: a Fortran-order .npy replaces the sample; bad files get a message and the app keeps working', async () => {
+  const page = await open();
+  const bug = (f) => path.join(ROOT, 'tests/bugcases', f);
+  await page.setInputFiles('[data-testid=file-input]', bug('03_fortran.npy'));
+  await page.waitForFunction(() => document.querySelector('[data-testid=tensor-origin]').textContent.includes('03_fortran.npy'));
+  assert.equal((await page.textContent('[data-testid=tensor-shape]')).trim(), '2×3');
+  assert.equal((await page.textContent('[data-testid=channel-count]')).trim(), '2');
+  for (const [file, words] of [
+    ['01_v4_bad.npy', 'unsupported .npy format version 4.0'],
+    ['08_trunc_data.npy', 'truncated data: 6 elements (24 bytes) expected'],
+    ['09_object.npy', 'object arrays'],
+    ['10_compressed.npz', 'zip archive'],
+  ]) {
+    await page.setInputFiles('[data-testid=file-input]', bug(file));
+    await page.waitForSelector('[data-testid=error]');
+    const msg = await page.textContent('[data-testid=error]');
+    assert.ok(msg.includes(words) && msg.includes(file), `${file}: "${msg}"`);
+    // The tensor on screen is unchanged.
+    assert.equal((await page.textContent('[data-testid=tensor-shape]')).trim(), '2×3');
+    await page.click('[data-testid=error] button');
+  }
+  // Still usable: back to a sample.
+  await selectSample(page, 'silero_vad__conv1.npy');
+  assertMsqe(await number(page, 'msqe-per-channel'), ref('silero_vad__conv1.npy').msqe_per_channel, 'after errors');
+  assert.deepEqual(page.problems, [], 'console errors');
+  await page.close();
+});
+
+test('screenshot of the default view at HiDPI (docs/screenshot.png)', async () => {
+  const page = await open({ deviceScaleFactor: 2, viewport: { width: 1280, height: 1250 } });
+  await page.waitForTimeout(300);
+  const c = await page.$eval('[data-testid=chart-msqe]', (el) => ({ w: el.width, cw: el.clientWidth }));
+  assert.equal(c.w, c.cw * 2, 'canvas backing store is 2x its CSS width at DPR 2');
+  fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+  await page.screenshot({ path: path.join(ROOT, 'docs/screenshot.png'), fullPage: true });
+  assert.deepEqual(page.problems, [], 'console errors');
+  await page.close();
+});
