@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use quantlens::engine::analysis::{channel_histogram, quantizer};
+use quantlens::engine::analysis::{channel_view, quantizer};
 use quantlens::engine::quantize::{quantize_tensor, Grids};
 use quantlens::engine::{analyze, QuantSpec, Report, Tensor};
 use quantlens::formats::npy::read_npy;
@@ -334,7 +334,7 @@ fn case20_constant_channels_get_one_bar_and_a_padded_axis() {
     let r = analyze(&t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
     assert_all_finite(&r);
     for c in 0..r.channels.len() {
-        let h = channel_histogram(&t, &r, c, 60).unwrap();
+        let h = channel_view(&t, &r, c).unwrap().histogram;
         assert!(h.lo < h.hi && h.lo.is_finite() && h.hi.is_finite());
         assert_eq!(
             h.counts.iter().filter(|&&n| n > 0).count(),

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use plotters::prelude::*;
-use quantlens::engine::analysis::{channel_histogram, CHANNEL_HISTOGRAM_BINS};
+use quantlens::engine::analysis::channel_view;
 use quantlens::engine::{analyze, QuantSpec, Tensor};
 use quantlens::formats::npy::read_npy;
 use quantlens::plots::{self, Style};
@@ -21,7 +21,7 @@ fn draw_all(t: &Tensor, spec: QuantSpec, scale: f64) -> Vec<String> {
     let r = analyze(t, 0, spec).unwrap();
     let style = Style::new(scale);
     let c = r.channels.len() / 2;
-    let h = channel_histogram(t, &r, c, CHANNEL_HISTOGRAM_BINS).unwrap();
+    let view = channel_view(t, &r, c).unwrap();
     let (w, hgt) = ((560.0 * scale) as u32, (300.0 * scale) as u32);
     let mut out = Vec::new();
     for which in 0..4 {
@@ -45,7 +45,7 @@ fn draw_all(t: &Tensor, spec: QuantSpec, scale: f64) -> Vec<String> {
                     plots::draw_channel_msqe(&area, &r, c, &style).unwrap();
                 }
                 2 => plots::draw_tensor_histogram(&area, &r, &style).unwrap(),
-                _ => plots::draw_channel_histogram(&area, &r, c, &h, &style).unwrap(),
+                _ => plots::draw_channel_histogram(&area, &r, &view, &style).unwrap(),
             }
             area.present().unwrap();
         }
@@ -117,4 +117,41 @@ fn degenerate_inputs_draw_without_nan() {
     let t = Tensor::new(vec![2, 2], vec![f32::NAN; 4]).unwrap();
     let svgs = draw_all(&t, QuantSpec::SYMMETRIC_INT8, 1.0);
     assert!(svgs[0].contains("no finite values"));
+}
+
+#[test]
+fn small_channels_show_each_value_and_where_it_lands() {
+    let t = load(
+        "assets/samples",
+        "efficientnet_lite0__blocks15_depthwise_conv.npy",
+    );
+    let r = analyze(&t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
+    let view = channel_view(&t, &r, 291).unwrap();
+    let values = view
+        .values
+        .as_ref()
+        .expect("9 values per channel are shown");
+    assert_eq!(values.len(), 9);
+    // Each landing point is the dequantized value under that grid: recompute the errors.
+    let err = |f: fn(&(f32, f32, f32)) -> f32| -> f64 {
+        values
+            .iter()
+            .map(|v| (f64::from(v.0) - f64::from(f(v))).powi(2))
+            .sum::<f64>()
+            / 9.0
+    };
+    let c = &r.channels[291];
+    assert!((err(|v| v.1) - c.msqe_per_tensor()).abs() <= 1e-18);
+    assert!((err(|v| v.2) - c.msqe_per_channel()).abs() <= 1e-18);
+    let mut svg = String::new();
+    {
+        let area = SVGBackend::with_string(&mut svg, (560, 300)).into_drawing_area();
+        plots::draw_channel_histogram(&area, &r, &view, &Style::new(1.0)).unwrap();
+        area.present().unwrap();
+    }
+    assert!(svg.contains("per-channel x̂") && svg.contains("<polygon"));
+    // A large channel gets no strip.
+    let t = load("assets/samples", "all_minilm_l6_v2__layer0_ffn_output.npy");
+    let r = analyze(&t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
+    assert!(channel_view(&t, &r, 0).unwrap().values.is_none());
 }

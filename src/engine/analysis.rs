@@ -194,16 +194,46 @@ fn channel_values<'a>(
     tensor.channel(layout, c, scratch)
 }
 
-/// Histogram of channel `c` over its own finite range (see [`histogram::bounds`]).
-pub fn channel_histogram(
-    tensor: &Tensor,
-    report: &Report,
-    c: usize,
-    bins: usize,
-) -> Option<Histogram> {
+/// Channels with at most this many values also get every value drawn with where it lands.
+pub const MAX_CHANNEL_VALUES_SHOWN: usize = 64;
+
+/// What the selected-channel chart needs: the histogram of channel `c` over its own finite range
+/// (see [`histogram::bounds`]) and, for a small channel, each value with its dequantized value
+/// under the per-tensor grid and under the channel's own grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelView {
+    pub channel: usize,
+    pub histogram: Histogram,
+    /// `(x, x̂ per-tensor, x̂ per-channel)` for every finite value, when there are few enough.
+    pub values: Option<Vec<(f32, f32, f32)>>,
+}
+
+pub fn channel_view(tensor: &Tensor, report: &Report, c: usize) -> Option<ChannelView> {
     let stats = report.channels.get(c)?;
     let mut scratch = Vec::new();
     let values = channel_values(tensor, tensor.data(), report.layout, c, &mut scratch);
     let (lo, hi) = histogram::bounds(stats.range.min, stats.range.max);
-    Some(histogram::histogram(values, lo, hi, bins))
+    let histogram = histogram::histogram(values, lo, hi, CHANNEL_HISTOGRAM_BINS);
+    let finite: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let values = (finite.len() <= MAX_CHANNEL_VALUES_SHOWN).then(|| {
+        let roundtrip = |p: &QParams| {
+            let q = quantizer(&report.spec, p);
+            let mut codes = vec![0i32; finite.len()];
+            kernels::quantize(&finite, &q, &mut codes);
+            let mut out = vec![0f32; finite.len()];
+            kernels::dequantize(&codes, &q, &mut out);
+            out
+        };
+        let (t, own) = (roundtrip(&report.tensor_params), roundtrip(&stats.params));
+        finite
+            .iter()
+            .zip(t.iter().zip(&own))
+            .map(|(&x, (&a, &b))| (x, a, b))
+            .collect()
+    });
+    Some(ChannelView {
+        channel: c,
+        histogram,
+        values,
+    })
 }

@@ -6,6 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
 use super::{clear, err, grid_colors, pad, PlotResult, Style, DATA, PER_CHANNEL, PER_TENSOR};
+use crate::engine::analysis::ChannelView;
 use crate::engine::histogram::Histogram;
 use crate::engine::Report;
 use crate::format;
@@ -72,17 +73,18 @@ pub fn draw_tensor_histogram<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Channel `c`'s histogram (from [`crate::engine::analysis::channel_histogram`]) with its own chosen
-/// range, the per-tensor range when it fits in view (an arrow at the edge when it does not), and the
-/// per-tensor grid's levels as ticks when there are few enough to see.
+/// The selected channel (from [`crate::engine::analysis::channel_view`]): its histogram with its own
+/// chosen range, the per-tensor range when it fits in view (a note when it does not), the per-tensor
+/// grid's levels as ticks when there are few enough to see, and for a small channel a strip above
+/// the bars with every value (◆) and where it lands under per-tensor (orange) and per-channel (blue).
 pub fn draw_channel_histogram<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     report: &Report,
-    c: usize,
-    hist: &Histogram,
+    view: &ChannelView,
     style: &Style,
 ) -> PlotResult<()> {
     clear(area)?;
+    let (c, hist) = (view.channel, &view.histogram);
     let Some(stats) = report.channels.get(c) else {
         return super::message(area, style, "no such channel");
     };
@@ -97,7 +99,19 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     } else {
         pad(v_lo, v_hi, 0.08)
     };
-    let y_hi = (hist.max_count().max(1) as f64 * 1.18).max(1.0);
+    // Room on the left for the value strip's row labels.
+    let x_lo = if view.values.is_some() {
+        x_lo - 0.22 * (x_hi - x_lo)
+    } else {
+        x_lo
+    };
+    let bars_top = hist.max_count().max(1) as f64;
+    // With the value strip, the bars use the lower 60 % of the height and the strip the top.
+    let y_hi = if view.values.is_some() {
+        bars_top / 0.6
+    } else {
+        bars_top * 1.18
+    };
     let (grid, _) = grid_colors();
     let mut chart = ChartBuilder::on(area)
         .margin_top(style.px(18.0))
@@ -115,6 +129,7 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
         .x_labels(7)
         // Small counts: one label per integer, so no label repeats after rounding.
         .y_labels((hist.max_count() as usize + 1).clamp(2, 6))
+        .y_max_light_lines(0)
         .x_label_formatter(&|v| format::tick_in(*v, x_hi - x_lo))
         .y_label_formatter(&|v| format!("{}", v.round() as i64))
         .x_desc(format!("value in channel {c}"))
@@ -157,6 +172,51 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
                     style.px(4.0),
                     style.line(PER_TENSOR, 2.0),
                 ))
+                .map_err(err)?;
+        }
+    }
+    if let Some(values) = &view.values {
+        let rows = [
+            (y_hi * 0.9, DATA),
+            (y_hi * 0.8, PER_TENSOR),
+            (y_hi * 0.7, PER_CHANNEL),
+        ];
+        let r = style.pxf(3.0).round() as i32;
+        chart
+            .draw_series(values.iter().flat_map(|&(x, t, own)| {
+                let (x, t, own) = (f64::from(x), f64::from(t), f64::from(own));
+                [
+                    PathElement::new(
+                        vec![(x, rows[0].0), (t, rows[1].0)],
+                        style.line(PER_TENSOR, 1.0),
+                    ),
+                    PathElement::new(
+                        vec![(x, rows[0].0), (own, rows[2].0)],
+                        style.line(PER_CHANNEL, 1.0),
+                    ),
+                ]
+            }))
+            .map_err(err)?;
+        for (i, &(y, color)) in rows.iter().enumerate() {
+            chart
+                .draw_series(values.iter().map(|v| {
+                    let x = f64::from([v.0, v.1, v.2][i]);
+                    EmptyElement::at((x, y))
+                        + Polygon::new(
+                            vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)],
+                            color.filled(),
+                        )
+                }))
+                .map_err(err)?;
+        }
+        for (label, &(y, color)) in ["value", "per-tensor x̂", "per-channel x̂"].iter().zip(&rows)
+        {
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    label.to_string(),
+                    (x_lo, y),
+                    style.note(color, HPos::Left),
+                )))
                 .map_err(err)?;
         }
     }

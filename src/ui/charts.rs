@@ -49,13 +49,12 @@ pub fn Charts() -> impl IntoView {
             />
             <Chart
                 title="Selected channel"
-                help="The selected channel's values with its own range (blue) and the per-tensor range (orange). The orange ticks are per-tensor levels: few ticks across a channel means coarse steps."
+                help="The selected channel's values with its own range (blue) and the per-tensor range (orange). Orange ticks are the per-tensor levels: few across a channel means coarse steps. For small channels, each value (◆) is shown with where it lands under per-tensor (orange) and its own scale (blue)."
                 testid="chart-channel-hist"
                 clickable=false
                 draw=move |area: &Area, style: &Style| {
-                    let c = state.channel.get();
-                    match (report(), state.channel_hist.get()) {
-                        (Some(r), Some(h)) => plots::draw_channel_histogram(area, &r, c, &h, style).map(|_| None),
+                    match (report(), state.channel_view.get()) {
+                        (Some(r), Some(v)) => plots::draw_channel_histogram(area, &r, &v, style).map(|_| None),
                         _ => Ok(None),
                     }
                 }

@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::engine::analysis::{self, Report};
-use crate::engine::histogram::Histogram;
+use crate::engine::analysis::{self, ChannelView, Report};
 use crate::engine::{QuantSpec, Tensor};
 use crate::formats::{self, npy};
 use crate::samples::{self, Sample};
@@ -86,8 +85,8 @@ pub struct AppState {
     /// The analysis of the current tensor: a Memo, so charts and numbers share one computation
     /// and it reruns only when the tensor, scheme or axis changes (not on channel selection).
     pub report: Memo<Option<Result<Arc<Report>, String>>>,
-    /// The selected channel's histogram: reruns on channel selection only.
-    pub channel_hist: Memo<Option<Arc<Histogram>>>,
+    /// The selected channel's histogram and values: reruns on channel selection only.
+    pub channel_view: Memo<Option<Arc<ChannelView>>>,
 }
 
 impl AppState {
@@ -106,12 +105,11 @@ impl AppState {
                     .map_err(|e| e.to_string()),
             )
         });
-        let channel_hist = Memo::new(move |_| {
+        let channel_view = Memo::new(move |_| {
             let cur = current.get()?;
             let report = report.get()?.ok()?;
             let c = channel.get();
-            analysis::channel_histogram(&cur.tensor, &report, c, analysis::CHANNEL_HISTOGRAM_BINS)
-                .map(Arc::new)
+            analysis::channel_view(&cur.tensor, &report, c).map(Arc::new)
         });
         let state = AppState {
             current,
@@ -121,7 +119,7 @@ impl AppState {
             status: RwSignal::new(Status::Idle),
             resized: RwSignal::new(0),
             report,
-            channel_hist,
+            channel_view,
         };
         let _ = window_event_listener(leptos::ev::resize, move |_| {
             state.resized.update(|n| *n += 1)
