@@ -180,13 +180,15 @@ fn case09_object_and_structured_dtypes_are_refused() {
 }
 
 #[test]
-fn case10_zip_archives_are_recognised_by_magic() {
-    // Reading .npz members comes with the "every tensor file" issue; until then the message is precise.
-    for f in ["10_compressed.npz", "10_empty.npz"] {
-        let (e, msg) = refuse(f);
-        assert_eq!(e, FormatError::ZipArchive, "{f}");
-        assert!(msg.contains(".npz"), "{msg}");
-    }
+fn case10_npz_archives_by_magic() {
+    let opened = quantlens::formats::open(&bytes("10_compressed.npz"), None).unwrap();
+    assert_eq!(opened.container, quantlens::formats::Container::Npz);
+    let names: Vec<&str> = opened.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["a"]);
+    assert_eq!(opened.loaded.tensor.shape(), &[4, 3]);
+    let e = quantlens::formats::open(&bytes("10_empty.npz"), None).unwrap_err();
+    assert_eq!(e, FormatError::EmptyArchive);
+    assert!(e.to_string().contains("the archive holds no arrays"), "{e}");
 }
 
 // ---- quantization (11-19) ----

@@ -9,50 +9,101 @@ use std::io::Cursor;
 
 use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
 
-use super::{FormatError, Loaded, MAX_ELEMENTS};
+use super::decode::{decode, Element};
+use super::{show_bytes, FormatError, Loaded, MAX_ELEMENTS};
 use crate::engine::Tensor;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
-/// Reads a `.npy` file held in memory.
-pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
-    let header_end = check_preamble(bytes)?;
+/// What a `.npy` header says, checked: element type, shape, memory order and where the data starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub elem: Element,
+    pub big_endian: bool,
+    pub shape: Vec<usize>,
+    pub fortran_order: bool,
+    /// Byte offset of the first element.
+    pub data_start: usize,
+    pub elements: u64,
+    /// The dtype as written, e.g. `<f4`.
+    pub descr: String,
+}
+
+impl Header {
+    pub fn data_bytes(&self) -> u64 {
+        self.elements * self.elem.size() as u64
+    }
+}
+
+/// Parses and checks the header; `bytes` needs to hold only the header (not the data). Refuses a
+/// tensor over [`MAX_ELEMENTS`] here, so a page can refuse a huge file before reading it.
+pub fn read_header(bytes: &[u8]) -> Result<Header, FormatError> {
+    let (text_start, header_end) = check_preamble(bytes)?;
+    // npyz multiplies the shape without checking for overflow (a panic with overflow checks on):
+    // refuse an overflowing shape before handing the header over.
+    if let Some(dims) = declared_shape(&bytes[text_start..header_end]) {
+        if dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .is_none()
+        {
+            return Err(FormatError::ShapeOverflow {
+                shape: format!("{dims:?}"),
+            });
+        }
+    }
     let header = NpyHeader::from_reader(Cursor::new(&bytes[..header_end])).map_err(|e| {
         FormatError::BadHeader {
             reason: e.to_string(),
         }
     })?;
-    let (kind, size, endian) = element_type(&header.dtype())?;
-
-    let shape: Vec<usize> = header
-        .shape()
-        .iter()
-        .map(|&d| usize::try_from(d))
-        .collect::<Result<_, _>>()
-        .map_err(|_| FormatError::ShapeOverflow {
-            shape: format!("{:?}", header.shape()),
-        })?;
+    let (elem, big_endian) = element_type(&header.dtype())?;
+    let shape_text = || format!("{:?}", header.shape());
     let elements = header
         .shape()
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+        .filter(|n| n.checked_mul(elem.size() as u64).is_some())
         .ok_or_else(|| FormatError::ShapeOverflow {
-            shape: format!("{:?}", header.shape()),
+            shape: shape_text(),
         })?;
+    // Checked before converting to usize, so a 32-bit page says "too large", with the numbers.
     if elements > MAX_ELEMENTS {
         return Err(FormatError::TooLarge {
             elements,
             limit: MAX_ELEMENTS,
         });
     }
-    let expected = elements * size as u64;
-    let data = &bytes[header_end..];
+    let shape: Vec<usize> = header
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| FormatError::ShapeOverflow {
+            shape: shape_text(),
+        })?;
+    Ok(Header {
+        elem,
+        big_endian,
+        shape,
+        fortran_order: header.order() == Order::Fortran,
+        data_start: header_end,
+        elements,
+        descr: header.dtype().descr(),
+    })
+}
+
+/// Reads a `.npy` file held in memory.
+pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
+    let h = read_header(bytes)?;
+    let expected = h.data_bytes();
+    let data = &bytes[h.data_start..];
     if (data.len() as u64) < expected {
         return Err(FormatError::TruncatedData {
-            elements,
+            elements: h.elements,
             expected,
             found: data.len() as u64,
-            found_elements: data.len() as u64 / size as u64,
+            found_elements: data.len() as u64 / h.elem.size() as u64,
         });
     }
     let mut notes = Vec::new();
@@ -62,37 +113,28 @@ pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
             data.len() as u64 - expected
         ));
     }
-    let values = decode(&data[..expected as usize], kind, size, endian);
-    if !matches!(kind, Kind::Float) {
-        notes.push(format!(
-            "the tensor was stored as {}, not float: its values were converted to float32",
-            type_name(kind, size)
-        ));
-    } else if size == 8 {
-        notes.push("float64 values were rounded to float32".to_string());
-    }
-    let values = if header.order() == Order::Fortran && shape.len() > 1 {
-        fortran_to_c(&shape, values)
+    let values = decode(&data[..expected as usize], h.elem, h.big_endian);
+    notes.extend(h.elem.note());
+    let values = if h.fortran_order && h.shape.len() > 1 {
+        fortran_to_c(&h.shape, values)
     } else {
         values
     };
-    let tensor = Tensor::new(shape, values).map_err(|e| FormatError::BadHeader {
+    let tensor = Tensor::new(h.shape, values).map_err(|e| FormatError::BadHeader {
         reason: e.to_string(),
     })?;
     Ok(Loaded {
         tensor,
-        dtype: format!("{} ({})", type_name(kind, size), header.dtype().descr()),
+        dtype: format!("{} ({})", h.elem.name(), h.descr),
         notes,
     })
 }
 
-/// Checks magic, version and header length; returns the offset where the data starts.
-fn check_preamble(bytes: &[u8]) -> Result<usize, FormatError> {
+/// Checks magic, version and header length; returns where the header text starts and ends
+/// (the data starts where it ends).
+fn check_preamble(bytes: &[u8]) -> Result<(usize, usize), FormatError> {
     if bytes.is_empty() {
         return Err(FormatError::EmptyFile);
-    }
-    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
-        return Err(FormatError::ZipArchive);
     }
     let head = &bytes[..bytes.len().min(MAGIC.len())];
     if head != &MAGIC[..head.len()] || bytes.len() < MAGIC.len() {
@@ -134,27 +176,32 @@ fn check_preamble(bytes: &[u8]) -> Result<usize, FormatError> {
             found: bytes.len() as u64,
         });
     }
-    Ok(end as usize)
+    Ok((start, end as usize))
 }
 
-fn show_bytes(b: &[u8]) -> String {
-    let printable = b.iter().all(|c| c.is_ascii_graphic() || *c == b' ');
-    if printable {
-        format!("\"{}\"", String::from_utf8_lossy(b))
-    } else {
-        b.iter().map(|c| format!("\\x{c:02x}")).collect()
-    }
+/// The integers of the header's `'shape': (…)` tuple, when it can be read plainly (else the full
+/// parser decides). Integers too large for u64 count as overflow (`u64::MAX`).
+fn declared_shape(header: &[u8]) -> Option<Vec<u64>> {
+    let text = std::str::from_utf8(header).ok()?;
+    let rest = &text[text.find("'shape'").or_else(|| text.find("\"shape\""))?..];
+    let open = rest.find('(')?;
+    let close = open + rest[open..].find(')')?;
+    rest[open + 1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let t = t.trim_end_matches('L');
+            if t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty() {
+                Some(t.parse::<u64>().unwrap_or(u64::MAX))
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Float,
-    Int,
-    Uint,
-    Bool,
-}
-
-fn element_type(dtype: &DType) -> Result<(Kind, usize, Endianness), FormatError> {
+fn element_type(dtype: &DType) -> Result<(Element, bool), FormatError> {
     match dtype {
         DType::Record(fields) => Err(FormatError::StructuredDtype {
             fields: fields
@@ -168,11 +215,11 @@ fn element_type(dtype: &DType) -> Result<(Kind, usize, Endianness), FormatError>
         }),
         DType::Plain(ts) => {
             let size = ts.size_field() as usize;
-            let kind = match (ts.type_char(), size) {
-                (TypeChar::Float, 2 | 4 | 8) => Kind::Float,
-                (TypeChar::Int, 1 | 2 | 4 | 8) => Kind::Int,
-                (TypeChar::Uint, 1 | 2 | 4 | 8) => Kind::Uint,
-                (TypeChar::Bool, 1) => Kind::Bool,
+            let elem = match (ts.type_char(), size) {
+                (TypeChar::Float, 2 | 4 | 8) => Element::Float(size),
+                (TypeChar::Int, 1 | 2 | 4 | 8) => Element::Int(size),
+                (TypeChar::Uint, 1 | 2 | 4 | 8) => Element::Uint(size),
+                (TypeChar::Bool, 1) => Element::Bool,
                 (TypeChar::Object, _) => return Err(FormatError::ObjectDtype),
                 _ => {
                     return Err(FormatError::UnsupportedDtype {
@@ -180,55 +227,8 @@ fn element_type(dtype: &DType) -> Result<(Kind, usize, Endianness), FormatError>
                     })
                 }
             };
-            Ok((kind, size, ts.endianness()))
+            Ok((elem, matches!(ts.endianness(), Endianness::Big)))
         }
-    }
-}
-
-fn type_name(kind: Kind, size: usize) -> String {
-    match kind {
-        Kind::Float => format!("float{}", size * 8),
-        Kind::Int => format!("int{}", size * 8),
-        Kind::Uint => format!("uint{}", size * 8),
-        Kind::Bool => "bool".to_string(),
-    }
-}
-
-/// Decodes `data` (exactly `n * size` bytes) into float32 values.
-fn decode(data: &[u8], kind: Kind, size: usize, endian: Endianness) -> Vec<f32> {
-    let big = matches!(endian, Endianness::Big);
-    macro_rules! conv {
-        ($t:ty, $n:literal, $f:expr) => {
-            data.chunks_exact($n)
-                .map(|c| {
-                    let mut a = [0u8; $n];
-                    a.copy_from_slice(c);
-                    let v = if big {
-                        <$t>::from_be_bytes(a)
-                    } else {
-                        <$t>::from_le_bytes(a)
-                    };
-                    $f(v)
-                })
-                .collect()
-        };
-    }
-    match (kind, size) {
-        (Kind::Float, 2) => conv!(u16, 2, |v| half::f16::from_bits(v).to_f32()),
-        (Kind::Float, 4) => conv!(f32, 4, |v| v),
-        (Kind::Float, _) => conv!(f64, 8, |v: f64| v as f32),
-        (Kind::Int, 1) => data.iter().map(|&b| f32::from(b as i8)).collect(),
-        (Kind::Int, 2) => conv!(i16, 2, f32::from),
-        (Kind::Int, 4) => conv!(i32, 4, |v: i32| v as f32),
-        (Kind::Int, _) => conv!(i64, 8, |v: i64| v as f32),
-        (Kind::Uint, 1) => data.iter().map(|&b| f32::from(b)).collect(),
-        (Kind::Uint, 2) => conv!(u16, 2, f32::from),
-        (Kind::Uint, 4) => conv!(u32, 4, |v: u32| v as f32),
-        (Kind::Uint, _) => conv!(u64, 8, |v: u64| v as f32),
-        (Kind::Bool, _) => data
-            .iter()
-            .map(|&b| if b != 0 { 1.0 } else { 0.0 })
-            .collect(),
     }
 }
 

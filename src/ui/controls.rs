@@ -15,6 +15,7 @@ pub fn Controls() -> impl IntoView {
         <section class="controls" aria-label="Controls">
             <TensorPicker />
             <SchemePicker />
+            <LayoutPicker />
             <AxisPicker />
             <ChannelPicker />
         </section>
@@ -27,11 +28,11 @@ fn TensorPicker() -> impl IntoView {
     let state = expect_context::<AppState>();
     let selected = move || match state.current.get().map(|c| c.source.clone()) {
         Some(Source::Sample(s)) => s.id.to_string(),
-        Some(Source::Upload { .. }) => UPLOADED.to_string(),
+        Some(Source::Upload(_)) => UPLOADED.to_string(),
         None => samples::DEFAULT_SAMPLE.to_string(),
     };
     let uploaded_name = move || match state.current.get().map(|c| c.source.clone()) {
-        Some(Source::Upload { name, .. }) => Some(name),
+        Some(Source::Upload(u)) => Some(u.name.clone()),
         _ => None,
     };
     let on_sample = move |ev: leptos::ev::Event| {
@@ -61,9 +62,46 @@ fn TensorPicker() -> impl IntoView {
             </select>
         </div>
         <div class="field">
-            <label for="file-input">"…or open your own .npy"</label>
-            <input id="file-input" data-testid="file-input" type="file" accept=".npy,application/octet-stream" on:change=on_file />
+            <label for="file-input">"…or open your own file"</label>
+            <input id="file-input" data-testid="file-input" type="file" accept=".npy,.npz,.safetensors" on:change=on_file />
+            <span class="hint">".npy, .npz, .safetensors — or drop one anywhere"</span>
         </div>
+        <MemberPicker />
+    }
+}
+
+/// The tensors inside an opened `.npz` / `.safetensors` file.
+#[component]
+fn MemberPicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let members = move || match state.current.get().map(|c| c.source.clone()) {
+        Some(Source::Upload(u)) if !u.members.is_empty() => Some(u.members.clone()),
+        _ => None,
+    };
+    let selected = move || {
+        state
+            .current
+            .get()
+            .and_then(|c| c.member.clone())
+            .unwrap_or_default()
+    };
+    move || {
+        members().map(|ms| {
+            view! {
+                <div class="field wide">
+                    <label for="member-select">{format!("Tensor in this file ({})", ms.len())}</label>
+                    <select id="member-select" data-testid="member-select" prop:value=selected
+                        on:change=move |ev| state.pick_member(&event_target_value(&ev))>
+                        {ms.into_iter().map(|m| {
+                            let label = format!("{} · {} · {}", m.name, m.dtype, format::shape(&m.shape));
+                            let disabled = m.problem.is_some();
+                            let title = m.problem.clone().unwrap_or_default();
+                            view! { <option value=m.name.clone() disabled=disabled title=title>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+            }
+        })
     }
 }
 
@@ -86,6 +124,96 @@ fn SchemePicker() -> impl IntoView {
                     }
                 }>
                 {Scheme::ALL.into_iter().map(|s| view! { <option value=s.id() title=s.title()>{s.spec().label()}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// Weight layouts and where their output channels are.
+const LAYOUTS: &[(&str, &str, Layout)] = &[
+    (
+        "pt",
+        "PyTorch Conv / Linear [out, in, …] — axis 0",
+        Layout::Axis(0),
+    ),
+    (
+        "pt-convt",
+        "PyTorch ConvTranspose [in, out, …] — axis 1",
+        Layout::Axis(1),
+    ),
+    (
+        "tf",
+        "TensorFlow / TFLite conv HWIO, depthwise — last axis",
+        Layout::Last,
+    ),
+    (
+        "onnx-matmul",
+        "ONNX MatMul / Gemm B [in, out] — axis 1",
+        Layout::Axis(1),
+    ),
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Axis(usize),
+    Last,
+}
+
+impl Layout {
+    fn axis(self, rank: usize) -> Option<usize> {
+        match self {
+            Layout::Axis(a) => (a < rank).then_some(a),
+            Layout::Last => rank.checked_sub(1),
+        }
+    }
+}
+
+/// Layout presets set the channel axis in one click; "custom" when the axis matches none.
+/// Several presets can give the same axis: the one picked last is remembered.
+#[component]
+fn LayoutPicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let chosen = RwSignal::new("pt");
+    let rank = move || state.current.get().map(|c| c.tensor.rank()).unwrap_or(0);
+    let shown = move || {
+        let (r, axis) = (rank(), state.axis.get());
+        let matches = |id: &str| {
+            LAYOUTS
+                .iter()
+                .any(|(i, _, l)| *i == id && l.axis(r) == Some(axis))
+        };
+        if matches(chosen.get()) {
+            chosen.get()
+        } else {
+            LAYOUTS
+                .iter()
+                .find(|(_, _, l)| l.axis(r) == Some(axis))
+                .map(|(i, _, _)| *i)
+                .unwrap_or("custom")
+        }
+    };
+    view! {
+        <div class="field">
+            <label for="layout-select">"Layout"</label>
+            <select id="layout-select" data-testid="layout-select" prop:value=shown
+                disabled=move || rank() == 0
+                on:change=move |ev| {
+                    let id = event_target_value(&ev);
+                    if let Some((i, _, l)) = LAYOUTS.iter().find(|(i, _, _)| *i == id) {
+                        if let Some(a) = l.axis(rank()) {
+                            chosen.set(i);
+                            state.axis.set(a);
+                            state.select_default_channel();
+                        }
+                    }
+                }>
+                {move || {
+                    let r = rank();
+                    LAYOUTS.iter().map(|(id, label, l)| view! {
+                        <option value=*id disabled=l.axis(r).is_none()>{*label}</option>
+                    }).collect_view()
+                }}
+                <option value="custom" disabled=true>"custom axis"</option>
             </select>
         </div>
     }

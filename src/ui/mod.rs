@@ -3,6 +3,7 @@
 
 mod charts;
 mod controls;
+mod files;
 mod state;
 mod summary;
 
@@ -23,7 +24,11 @@ pub fn mount() {
 pub fn App() -> impl IntoView {
     let state = AppState::provide();
     state.load_default_sample();
+    let dragging = drop_anywhere(state);
     view! {
+        <div class="drop-overlay" class:visible=move || dragging.get() aria-hidden="true">
+            <div>"Drop a .npy, .npz or .safetensors file to open it here"<br/><small>"It is read by your browser and never uploaded."</small></div>
+        </div>
         <header class="top">
             <h1>"quantlens"</h1>
             <p class="tagline">
@@ -54,9 +59,14 @@ fn StatusBar() -> impl IntoView {
     view! {
         {move || match state.status.get() {
             Status::Idle => None,
-            Status::Loading(what) => Some(view! {
+            Status::Loading(what, progress) => Some(view! {
                 <div class="status loading" role="status" data-testid="loading">
-                    <span class="spinner" aria-hidden="true"></span> {format!("Loading {what}…")}
+                    <span class="spinner" aria-hidden="true"></span>
+                    {format!("Loading {what}…")}
+                    {progress.map(|p| view! {
+                        <progress max="1" value=p.to_string()></progress>
+                        <span>{format!("{:.0}%", p * 100.0)}</span>
+                    })}
                 </div>
             }.into_any()),
             Status::Error(msg) => Some(view! {
@@ -67,4 +77,44 @@ fn StatusBar() -> impl IntoView {
             }.into_any()),
         }}
     }
+}
+
+/// Files dropped anywhere on the page are opened; returns whether a file is being dragged over it
+/// (to show the drop target).
+fn drop_anywhere(state: AppState) -> RwSignal<bool> {
+    use leptos::ev;
+    let dragging = RwSignal::new(false);
+    let has_files = |e: &web_sys::DragEvent| {
+        e.data_transfer()
+            .map(|dt| {
+                dt.types()
+                    .iter()
+                    .any(|t| t.as_string().as_deref() == Some("Files"))
+            })
+            .unwrap_or(false)
+    };
+    let _ = window_event_listener(ev::dragover, move |e| {
+        if has_files(&e) {
+            e.prevent_default();
+            dragging.set(true);
+        }
+    });
+    let _ = window_event_listener(ev::dragleave, move |e| {
+        // Leaving the window (not just moving between elements) has no related target.
+        if e.related_target().is_none() {
+            dragging.set(false);
+        }
+    });
+    let _ = window_event_listener(ev::drop, move |e| {
+        e.prevent_default();
+        dragging.set(false);
+        if let Some(file) = e
+            .data_transfer()
+            .and_then(|dt| dt.files())
+            .and_then(|f| f.get(0))
+        {
+            state.load_file(file);
+        }
+    });
+    dragging
 }

@@ -3,19 +3,28 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
+use super::files;
 use crate::engine::analysis::{self, ChannelView, Report};
 use crate::engine::{QuantSpec, Tensor};
-use crate::formats::{self, npy};
+use crate::formats::{self, Container, Member};
 use crate::samples::{self, Sample};
 
 /// Where the tensor on screen came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     Sample(&'static Sample),
-    Upload { name: String, bytes: u64 },
+    Upload(Arc<Upload>),
+}
+
+/// A file the user opened, kept (in this page only) so another tensor in it can be picked.
+#[derive(Debug, PartialEq)]
+pub struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub container: Container,
+    /// The tensors of a `.npz` / `.safetensors` file (empty for `.npy`).
+    pub members: Vec<Member>,
 }
 
 /// The tensor under the lens.
@@ -23,6 +32,8 @@ pub enum Source {
 pub struct Current {
     pub tensor: Tensor,
     pub source: Source,
+    /// The tensor's name inside a multi-tensor file.
+    pub member: Option<String>,
     pub dtype: String,
     pub notes: Vec<String>,
 }
@@ -67,9 +78,13 @@ impl Scheme {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     Idle,
-    Loading(String),
+    /// What is loading and, for files, the fraction read so far.
+    Loading(String, Option<f64>),
     Error(String),
 }
+
+/// Bytes of a file read first, to refuse what is too large or broken before reading the rest.
+const HEAD_BYTES: f64 = 64.0 * 1024.0;
 
 /// Signals shared by the components (small and `Copy`, handed out through context).
 #[derive(Clone, Copy)]
@@ -137,72 +152,107 @@ impl AppState {
     /// Fetches a bundled sample (relative URL, so the app works under any sub-path).
     pub fn load_sample(&self, sample: &'static Sample) {
         let state = *self;
-        state.status.set(Status::Loading(sample.file.to_string()));
+        state
+            .status
+            .set(Status::Loading(sample.file.to_string(), None));
         leptos::task::spawn_local(async move {
-            match fetch_bytes(&format!("samples/{}", sample.file)).await {
-                Ok(bytes) => state.accept(&bytes, Source::Sample(sample)),
-                Err(e) => state.status.set(Status::Error(format!(
-                    "could not fetch sample {}: {e}",
-                    sample.file
-                ))),
+            match files::fetch_bytes(&format!("samples/{}", sample.file)).await {
+                Ok(bytes) => match formats::open(&bytes, None) {
+                    Ok(opened) => state.show(opened.loaded, Source::Sample(sample), None),
+                    Err(e) => state.fail(format!("{}: {e}", sample.file)),
+                },
+                Err(e) => state.fail(format!("could not fetch sample {}: {e}", sample.file)),
             }
         });
     }
 
-    /// Reads a file the user picked; on any error the current tensor stays.
+    /// Reads a file the user picked or dropped. Its header is checked before the rest is read, so a
+    /// file that is too large is refused without loading it; on any error the current tensor stays.
     pub fn load_file(&self, file: web_sys::File) {
         let state = *self;
         let name = file.name();
-        let size = file.size() as u64;
-        state.status.set(Status::Loading(name.clone()));
+        state.status.set(Status::Loading(name.clone(), Some(0.0)));
         leptos::task::spawn_local(async move {
-            match JsFuture::from(file.array_buffer()).await {
-                Ok(buf) => {
-                    let bytes = js_sys::Uint8Array::new(&buf).to_vec();
-                    state.accept(&bytes, Source::Upload { name, bytes: size });
+            let head = match files::read_head(&file, HEAD_BYTES).await {
+                Ok(h) => h,
+                Err(e) => {
+                    return state.fail(format!("{name}: the browser could not read the file ({e})"))
                 }
-                Err(e) => state.status.set(Status::Error(format!(
-                    "{name}: the browser could not read the file ({e:?})"
-                ))),
+            };
+            if let Err(e) = formats::precheck(&head, file.size() as u64) {
+                return state.fail(format!("{name}: {e}"));
+            }
+            let progress_name = name.clone();
+            let bytes = match files::read_all(&file, |f| {
+                state
+                    .status
+                    .set(Status::Loading(progress_name.clone(), Some(f)));
+            })
+            .await
+            {
+                Ok(b) => b,
+                Err(e) => return state.fail(format!("{name}: {e}")),
+            };
+            match formats::open(&bytes, None) {
+                Ok(opened) => {
+                    let upload = Arc::new(Upload {
+                        name,
+                        container: opened.container,
+                        members: opened.members,
+                        bytes,
+                    });
+                    state.show(opened.loaded, Source::Upload(upload), opened.member);
+                }
+                Err(e) => state.fail(format!("{name}: {e}")),
             }
         });
     }
 
-    fn accept(&self, bytes: &[u8], source: Source) {
-        let label = match &source {
-            Source::Sample(s) => s.file.to_string(),
-            Source::Upload { name, .. } => name.clone(),
+    /// Shows another tensor of the open `.npz` / `.safetensors` file.
+    pub fn pick_member(&self, member: &str) {
+        let Some(cur) = self.current.get_untracked() else {
+            return;
         };
-        match npy::read_npy(bytes) {
-            Ok(loaded) if loaded.tensor.is_empty() => self.status.set(Status::Error(format!(
-                "{label}: the tensor is empty (shape [{}]), so there is nothing to quantize",
-                loaded
-                    .tensor
-                    .shape()
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-            Ok(loaded) => {
-                let formats::Loaded {
-                    tensor,
-                    dtype,
-                    notes,
-                } = loaded;
-                // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights.
-                self.axis.set(0);
-                self.current.set(Some(Arc::new(Current {
-                    tensor,
-                    source,
-                    dtype,
-                    notes,
-                })));
-                self.select_default_channel();
-                self.status.set(Status::Idle);
-            }
-            Err(e) => self.status.set(Status::Error(format!("{label}: {e}"))),
+        let Source::Upload(upload) = &cur.source else {
+            return;
+        };
+        match formats::open(&upload.bytes, Some(member)) {
+            Ok(opened) => self.show(opened.loaded, Source::Upload(upload.clone()), opened.member),
+            Err(e) => self.fail(format!("{}: {e}", upload.name)),
         }
+    }
+
+    fn fail(&self, message: String) {
+        self.status.set(Status::Error(message));
+    }
+
+    fn show(&self, loaded: formats::Loaded, source: Source, member: Option<String>) {
+        let formats::Loaded {
+            tensor,
+            dtype,
+            notes,
+        } = loaded;
+        if tensor.is_empty() {
+            let label = member.clone().unwrap_or_else(|| match &source {
+                Source::Sample(s) => s.file.to_string(),
+                Source::Upload(u) => u.name.clone(),
+            });
+            return self.fail(format!(
+                "{label}: the tensor is empty (shape {}), so there is nothing to quantize",
+                crate::format::shape(tensor.shape())
+            ));
+        }
+        // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights.
+        self.axis.set(0);
+        self.current.set(Some(Arc::new(Current {
+            tensor,
+            source,
+            member,
+            dtype,
+            notes,
+        })));
+        self.select_default_channel();
+        self.status.set(Status::Idle);
     }
 
     /// Selects the channel with the median range (among channels with a non-zero one): a typical
@@ -222,18 +272,4 @@ impl AppState {
         });
         self.channel.set(median.unwrap_or(0));
     }
-}
-
-async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "not a response".to_string())?;
-    if !resp.ok() {
-        return Err(format!("HTTP {} {}", resp.status(), resp.status_text()));
-    }
-    let buf = resp.array_buffer().map_err(|e| format!("{e:?}"))?;
-    let buf = JsFuture::from(buf).await.map_err(|e| format!("{e:?}"))?;
-    Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }

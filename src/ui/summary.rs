@@ -15,7 +15,13 @@ pub fn TensorInfo() -> impl IntoView {
         {move || state.current.get().map(|cur| {
             let (origin, detail) = match &cur.source {
                 Source::Sample(s) => (format!("{} · {}", s.model, s.layer), format!("{} · licence {}", s.kind, s.license)),
-                Source::Upload { name, bytes } => (format!("Your file: {name}"), format!("{} read in this page; nothing was uploaded", format::bytes(*bytes))),
+                Source::Upload(u) => (
+                    match &cur.member {
+                        Some(m) => format!("Your file: {} · {m}", u.name),
+                        None => format!("Your file: {}", u.name),
+                    },
+                    format!("{} {} read in this page; nothing was uploaded", format::bytes(u.bytes.len() as u64), u.container.name()),
+                ),
             };
             let shape = format::shape(cur.tensor.shape());
             let n = format::count(cur.tensor.len());
@@ -61,6 +67,12 @@ fn warnings(r: &Report) -> Vec<String> {
         out.push(format!(
             "{none} channel(s) have no finite values: they get scale 1, zero point 0"
         ));
+    }
+    if r.shape.len() == 1 && r.channels.len() > 1 {
+        out.push(
+            "a 1-D tensor (such as a bias) has one value per channel along axis 0, so per-channel quantization is exact: per-tensor is the view that matters here"
+                .to_string(),
+        );
     }
     let zeros = r.zero_channels();
     if zeros > 0 {

@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from './server.mjs';
@@ -126,31 +127,134 @@ test('scheme, axis and channel controls recompute; clicking a chart selects a ch
   await page.close();
 });
 
-test('upload: a Fortran-order .npy replaces the sample; bad files get a message and the app keeps working', async () => {
+test('upload: every format through the real file input; bad files get a message and the app keeps working', async () => {
   const page = await open();
   const bug = (f) => path.join(ROOT, 'tests/bugcases', f);
+  const fixture = (f) => path.join(ROOT, 'tests/fixtures', f);
+  const originHas = (text) => page.waitForFunction((t) => document.querySelector('[data-testid=tensor-origin]').textContent.includes(t), text);
+
   await page.setInputFiles('[data-testid=file-input]', bug('03_fortran.npy'));
-  await page.waitForFunction(() => document.querySelector('[data-testid=tensor-origin]').textContent.includes('03_fortran.npy'));
+  await originHas('03_fortran.npy');
   assert.equal((await page.textContent('[data-testid=tensor-shape]')).trim(), '2×3');
   assert.equal((await page.textContent('[data-testid=channel-count]')).trim(), '2');
+
+  // .npz: the member picker lists every array; the 2-D float one is shown first.
+  await page.setInputFiles('[data-testid=file-input]', fixture('two_members.npz'));
+  await originHas('two_members.npz · weight');
+  const options = await page.$$eval('[data-testid=member-select] option', (os) => os.map((o) => [o.textContent, o.disabled]));
+  assert.deepEqual(options.map((o) => o[0]), ['bias · float64 · 6', 'weight · float32 · 6×4', 'labels · ? · scalar (0-d)']);
+  assert.equal(options[2][1], true, 'the object-dtype member is listed but disabled');
+  await page.selectOption('[data-testid=member-select]', 'bias');
+  await originHas('two_members.npz · bias');
+  assert.equal((await page.textContent('[data-testid=tensor-shape]')).trim(), '6');
+
+  // .safetensors: names, dtypes, shapes; bfloat16 and float16 tensors open.
+  await page.setInputFiles('[data-testid=file-input]', fixture('mixed.safetensors'));
+  await originHas('mixed.safetensors');
+  await page.selectOption('[data-testid=member-select]', 'conv.weight');
+  await originHas('mixed.safetensors · conv.weight');
+  assert.equal((await page.textContent('[data-testid=tensor-shape]')).trim(), '6×1×2×2');
+  assert.match(await page.textContent('.info'), /float16/);
+  // ConvTranspose layout puts the channels on axis 1.
+  await page.selectOption('[data-testid=layout-select]', 'pt-convt');
+  await page.waitForFunction(() => document.querySelector('[data-testid=channel-count]').textContent.trim() === '1');
+  await page.selectOption('[data-testid=layout-select]', 'tf');
+  await page.waitForFunction(() => document.querySelector('[data-testid=channel-count]').textContent.trim() === '2');
+  await page.selectOption('[data-testid=layout-select]', 'pt');
+
+  await page.setInputFiles('[data-testid=file-input]', bug('10_compressed.npz'));
+  await originHas('10_compressed.npz · a');
+  assert.equal((await page.textContent('[data-testid=tensor-shape]')).trim(), '4×3');
+
   for (const [file, words] of [
     ['01_v4_bad.npy', 'unsupported .npy format version 4.0'],
     ['08_trunc_data.npy', 'truncated data: 6 elements (24 bytes) expected'],
+    ['08_trunc_header.npy', 'truncated header'],
     ['09_object.npy', 'object arrays'],
-    ['10_compressed.npz', 'zip archive'],
+    ['09_struct.npy', "fields 'w', 'b'"],
+    ['10_empty.npz', 'the archive holds no arrays'],
   ]) {
     await page.setInputFiles('[data-testid=file-input]', bug(file));
     await page.waitForSelector('[data-testid=error]');
     const msg = await page.textContent('[data-testid=error]');
     assert.ok(msg.includes(words) && msg.includes(file), `${file}: "${msg}"`);
     // The tensor on screen is unchanged.
-    assert.equal((await page.textContent('[data-testid=tensor-shape]')).trim(), '2×3');
+    assert.equal((await page.textContent('[data-testid=tensor-shape]')).trim(), '4×3');
     await page.click('[data-testid=error] button');
   }
+  // A file that is not a tensor at all, passed as a buffer.
+  await page.setInputFiles('[data-testid=file-input]', { name: 'notes.npy', mimeType: 'text/plain', buffer: Buffer.from('just some text\n') });
+  await page.waitForSelector('[data-testid=error]');
+  assert.match(await page.textContent('[data-testid=error]'), /notes\.npy: not a \.npy, \.npz or \.safetensors file/);
+  await page.click('[data-testid=error] button');
   // Still usable: back to a sample.
   await selectSample(page, 'silero_vad__conv1.npy');
   assertMsqe(await number(page, 'msqe-per-channel'), ref('silero_vad__conv1.npy').msqe_per_channel, 'after errors');
   assert.deepEqual(page.problems, [], 'console errors');
+  await page.close();
+});
+
+test('drag and drop anywhere opens a file; a huge declared tensor is refused before reading', async () => {
+  const page = await open();
+  const bytes = fs.readFileSync(path.join(ROOT, 'tests/bugcases/14_dw_tf_1x3x3x32.npy'));
+  // Drop onto the page body as a browser would: a DataTransfer holding a File.
+  const dt = await page.evaluateHandle((b64) => {
+    const dt = new DataTransfer();
+    const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    dt.items.add(new File([bin], 'dropped.npy'));
+    return dt;
+  }, bytes.toString('base64'));
+  await page.dispatchEvent('body', 'dragover', { dataTransfer: dt });
+  assert.ok(await page.isVisible('.drop-overlay.visible'), 'the drop target shows while dragging');
+  await page.dispatchEvent('body', 'drop', { dataTransfer: dt });
+  await page.waitForFunction(() => document.querySelector('[data-testid=tensor-origin]').textContent.includes('dropped.npy'));
+  assert.equal(await page.isVisible('.drop-overlay.visible'), false);
+  // TFLite depthwise layout: channels last.
+  await page.selectOption('[data-testid=layout-select]', 'tf');
+  await page.waitForFunction(() => document.querySelector('[data-testid=channel-count]').textContent.trim() === '32');
+  // A .npy whose header declares 2^40 values is refused from its header, with the numbers.
+  const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }";
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  const text = header + ' '.repeat(pad % 64) + '\n';
+  const buf = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, text.length, 0]), Buffer.from(text), Buffer.alloc(64)]);
+  await page.setInputFiles('[data-testid=file-input]', { name: 'huge.npy', mimeType: 'application/octet-stream', buffer: buf });
+  await page.waitForSelector('[data-testid=error]');
+  assert.match(await page.textContent('[data-testid=error]'), /tensor too large: 1099511627776 elements, the limit is 134217728/);
+  await page.click('[data-testid=error] button');
+  // A real 1 GiB file (sparse on disk): refused by its size before it is read; the tab lives on.
+  const big = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quantlens-')), 'big.npy');
+  const small = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000,), }";
+  const smallText = small + ' '.repeat((64 - ((10 + small.length + 1) % 64)) % 64) + '\n';
+  fs.writeFileSync(big, Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, smallText.length, 0]), Buffer.from(smallText)]));
+  fs.truncateSync(big, 1024 * 1024 * 1024);
+  await page.setInputFiles('[data-testid=file-input]', big);
+  await page.waitForSelector('[data-testid=error]');
+  assert.match(await page.textContent('[data-testid=error]'), /big\.npy: file too large: 1.00 GiB \(1073741824 bytes\); the limit is 768 MiB/);
+  fs.rmSync(path.dirname(big), { recursive: true });
+  await page.click('[data-testid=error] button');
+  assert.equal((await page.textContent('[data-testid=channel-count]')).trim(), '32');
+  assert.deepEqual(page.problems, [], 'console errors');
+  await page.close();
+});
+
+test('privacy: after the page has loaded, opening a file makes no network request; the CSP allows no other origin', async () => {
+  const page = await open();
+  const seen = [];
+  page.on('request', (r) => seen.push(r.url()));
+  const served = server.requests.length;
+  await page.setInputFiles('[data-testid=file-input]', path.join(ROOT, 'tests/fixtures/mixed.safetensors'));
+  await page.waitForFunction(() => document.querySelector('[data-testid=tensor-origin]').textContent.includes('mixed.safetensors'));
+  await page.selectOption('[data-testid=member-select]', 'conv.bias');
+  await page.waitForTimeout(300);
+  assert.deepEqual(seen, [], 'requests made after opening a file');
+  assert.equal(server.requests.length, served, 'the server saw no request');
+  const csp = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /connect-src 'self'/);
+  assert.doesNotMatch(csp, /https?:|\*/, 'no other origin is allowed');
+  // The policy is enforced: a fetch to another origin is refused by the browser.
+  const blocked = await page.evaluate(() => fetch('http://127.0.0.2:9/x').then(() => 'sent', (e) => 'blocked: ' + e.name));
+  assert.match(blocked, /^blocked/);
   await page.close();
 });
 

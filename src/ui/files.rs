@@ -1,0 +1,77 @@
+//! Browser file access: fetch a URL, read part of a `File`, stream a whole `File` with progress.
+//! Bytes only; what they mean is for [`crate::formats`].
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+fn js_error(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// GETs a same-origin relative URL (the bundled samples).
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(js_error)?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "not a response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("HTTP {} {}", resp.status(), resp.status_text()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(js_error)?)
+        .await
+        .map_err(js_error)?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// The first `len` bytes of a file (its header), without reading the rest.
+pub async fn read_head(file: &web_sys::File, len: f64) -> Result<Vec<u8>, String> {
+    let blob = file
+        .slice_with_f64_and_f64(0.0, len.min(file.size()))
+        .map_err(js_error)?;
+    let buf = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(js_error)?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// Reads a whole file chunk by chunk, calling `progress(fraction)` as it goes.
+pub async fn read_all(
+    file: &web_sys::File,
+    mut progress: impl FnMut(f64),
+) -> Result<Vec<u8>, String> {
+    let total = file.size();
+    let mut out = Vec::new();
+    out.try_reserve_exact(total as usize).map_err(|_| {
+        format!(
+            "the browser could not set aside {} bytes for this file",
+            total as u64
+        )
+    })?;
+    let reader: web_sys::ReadableStreamDefaultReader = file.stream().get_reader().unchecked_into();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+            .map(|v| v.is_truthy())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(js_error)?;
+        let bytes: js_sys::Uint8Array = value
+            .dyn_into()
+            .map_err(|_| "the file stream gave no bytes".to_string())?;
+        let start = out.len();
+        out.resize(start + bytes.length() as usize, 0);
+        bytes.copy_to(&mut out[start..]);
+        if total > 0.0 {
+            progress(out.len() as f64 / total);
+        }
+    }
+    Ok(out)
+}

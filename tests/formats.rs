@@ -1,0 +1,300 @@
+//! Loaders: .npz and .safetensors members, container detection, limits, and every refusal the
+//! loaders can give, each with its exact message, which docs/INPUTS.md must show word for word.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::Path;
+
+use quantlens::formats::{
+    self, npy, precheck, Container, FormatError, MAX_ELEMENTS, MAX_FILE_BYTES,
+};
+
+fn file(path: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// A .npy v1.0 file with the given header dict text and payload.
+fn npy_with(dict: &str, payload: &[u8]) -> Vec<u8> {
+    let mut header = dict.to_string();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+#[test]
+fn npz_members_are_listed_and_each_can_be_opened() {
+    let bytes = file("tests/fixtures/two_members.npz");
+    let opened = formats::open(&bytes, None).unwrap();
+    assert_eq!(opened.container, Container::Npz);
+    let names: Vec<&str> = opened.members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["bias", "weight", "labels"]);
+    assert_eq!(
+        opened.member.as_deref(),
+        Some("weight"),
+        "the 2-D float tensor is shown first"
+    );
+    assert_eq!(opened.loaded.tensor.shape(), &[6, 4]);
+    let labels = &opened.members[2];
+    assert!(labels.problem.as_deref().unwrap().contains("object arrays"));
+    let bias = formats::open(&bytes, Some("bias")).unwrap().loaded;
+    assert_eq!(bias.tensor.shape(), &[6]);
+    assert!(bias.notes.iter().any(|n| n.contains("float64")));
+    assert!((bias.tensor.data()[5] - 0.3).abs() < 1e-7);
+    let stored = formats::open(&file("tests/fixtures/stored.npz"), None).unwrap();
+    assert_eq!(stored.loaded.tensor.data(), &[1.0, -2.0, 0.5, 4.0]);
+}
+
+#[test]
+fn safetensors_tensors_of_every_float_and_integer_dtype() {
+    let bytes = file("tests/fixtures/mixed.safetensors");
+    let opened = formats::open(&bytes, None).unwrap();
+    assert_eq!(opened.container, Container::Safetensors);
+    let listed: Vec<(String, String)> = opened
+        .members
+        .iter()
+        .map(|m| (m.name.clone(), m.dtype.clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("conv.bias", "bfloat16"),
+            ("conv.weight", "float16"),
+            ("fc.weight", "float32"),
+            ("fc.weight_fp64", "float64"),
+            ("fp8", "F8_E4M3"),
+            ("steps", "int64")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert!(opened.members[4]
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("unsupported dtype"));
+    assert!(opened.member.as_deref().unwrap().ends_with("weight"));
+    let conv = formats::open(&bytes, Some("conv.weight")).unwrap().loaded;
+    assert_eq!(conv.tensor.shape(), &[6, 1, 2, 2]);
+    let want0 = half::f16::from_f32(0.01 * (0.0f32).sin()).to_f32();
+    assert_eq!(conv.tensor.data()[0], want0);
+    let bias = formats::open(&bytes, Some("conv.bias")).unwrap().loaded;
+    // The fixture truncates float32 to bfloat16 (the top 16 bits).
+    assert_eq!(
+        bias.tensor.data()[0],
+        half::bf16::from_bits(((-0.2f32).to_bits() >> 16) as u16).to_f32()
+    );
+    assert!(bias.dtype.starts_with("bfloat16"));
+    let steps = formats::open(&bytes, Some("steps")).unwrap().loaded;
+    assert_eq!(steps.tensor.data(), &[1000.0]);
+    assert!(steps.notes.iter().any(|n| n.contains("int64, not float")));
+    let fp64 = formats::open(&bytes, Some("fc.weight_fp64"))
+        .unwrap()
+        .loaded;
+    assert_eq!(fp64.tensor.data(), &[1.0, -1.0, 0.5, 2.0]);
+}
+
+#[test]
+fn every_numeric_npy_dtype_in_both_byte_orders_and_versions() {
+    for (descr, bytes_of) in [
+        ("f2", 2usize),
+        ("f4", 4),
+        ("f8", 8),
+        ("i1", 1),
+        ("i2", 2),
+        ("i4", 4),
+        ("i8", 8),
+        ("u1", 1),
+        ("u2", 2),
+        ("u4", 4),
+        ("u8", 8),
+    ] {
+        for order in ['<', '>'] {
+            // The value 3 in that type.
+            let mut one = vec![0u8; bytes_of];
+            match descr.as_bytes()[0] {
+                b'f' => match bytes_of {
+                    2 => one.copy_from_slice(&half::f16::from_f32(3.0).to_bits().to_le_bytes()),
+                    4 => one.copy_from_slice(&3f32.to_le_bytes()),
+                    _ => one.copy_from_slice(&3f64.to_le_bytes()),
+                },
+                _ => one[0] = 3,
+            }
+            if order == '>' {
+                one.reverse();
+            }
+            let payload: Vec<u8> = one.iter().chain(&one).copied().collect();
+            let bytes = npy_with(
+                &format!("{{'descr': '{order}{descr}', 'fortran_order': False, 'shape': (2,), }}"),
+                &payload,
+            );
+            let l = npy::read_npy(&bytes).unwrap_or_else(|e| panic!("{order}{descr}: {e}"));
+            assert_eq!(l.tensor.data(), &[3.0, 3.0], "{order}{descr}");
+        }
+    }
+    let b = npy_with(
+        "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }",
+        &[1, 0, 1],
+    );
+    assert_eq!(npy::read_npy(&b).unwrap().tensor.data(), &[1.0, 0.0, 1.0]);
+    // Empty arrays load (the page then says there is nothing to quantize).
+    let e = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 5), }",
+        &[],
+    );
+    assert_eq!(npy::read_npy(&e).unwrap().tensor.shape(), &[0, 5]);
+}
+
+#[test]
+fn limits_are_checked_from_the_header_before_reading() {
+    // A header declaring 2^40 float32 values in a 100-byte file: refused from the first bytes.
+    let huge = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776,), }",
+        &[0; 36],
+    );
+    let e = precheck(&huge[..huge.len() - 36], huge.len() as u64).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            FormatError::TooLarge {
+                elements: 1_099_511_627_776,
+                limit: MAX_ELEMENTS
+            }
+        ),
+        "{e}"
+    );
+    // A 1 GiB upload is refused by its size before a byte of data is read.
+    let head = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (268435456,), }",
+        &[],
+    );
+    let e = precheck(&head, 1 << 30).unwrap_err();
+    assert!(matches!(e, FormatError::TooLarge { .. }), "{e}");
+    let small = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }",
+        &[],
+    );
+    let e = precheck(&small, MAX_FILE_BYTES + 1).unwrap_err();
+    assert!(matches!(e, FormatError::FileTooLarge { .. }), "{e}");
+    // Declared data longer than the file: refused before reading.
+    let e = precheck(&small, small.len() as u64 + 8).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            FormatError::TruncatedData {
+                elements: 4,
+                expected: 16,
+                found: 8,
+                found_elements: 2
+            }
+        ),
+        "{e}"
+    );
+    // A header longer than the head read so far is not refused while the file is long enough.
+    assert!(precheck(&small[..20], small.len() as u64 + 16).is_ok());
+    assert!(precheck(&file("tests/bugcases/10_compressed.npz")[..10], 300).is_ok());
+}
+
+/// Every refusal, from a real input, with the message the page shows.
+fn refusals() -> Vec<(&'static str, FormatError)> {
+    let open = |b: &[u8]| formats::open(b, None).unwrap_err();
+    let two = file("tests/fixtures/two_members.npz");
+    let small = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }",
+        &[],
+    );
+    let mut st = 9u64.to_le_bytes().to_vec();
+    st.extend_from_slice(b"{\"a\":1}  ");
+    vec![
+        ("empty file", open(b"")),
+        ("unknown format", open(b"hello, world\n")),
+        (
+            "file over the size limit",
+            precheck(&small, MAX_FILE_BYTES + 1).unwrap_err(),
+        ),
+        (
+            "unsupported .npy version",
+            open(&file("tests/bugcases/01_v4_bad.npy")),
+        ),
+        (
+            "truncated header",
+            open(&file("tests/bugcases/08_trunc_header.npy")),
+        ),
+        (
+            "malformed header",
+            open(&npy_with("{'descr': '<f4', 'shape': (2,), }", &[0; 8])),
+        ),
+        ("object dtype", open(&file("tests/bugcases/09_object.npy"))),
+        (
+            "structured dtype",
+            open(&file("tests/bugcases/09_struct.npy")),
+        ),
+        (
+            "unsupported dtype",
+            open(&npy_with(
+                "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }",
+                &[0; 8],
+            )),
+        ),
+        (
+            "overflowing shape product",
+            open(&npy_with(
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+                &[],
+            )),
+        ),
+        (
+            "too many elements",
+            open(&npy_with(
+                "{'descr': '<f4', 'fortran_order': False, 'shape': (200000000,), }",
+                &[],
+            )),
+        ),
+        (
+            "truncated data",
+            open(&file("tests/bugcases/08_trunc_data.npy")),
+        ),
+        (
+            "broken zip archive",
+            open(b"PK\x03\x04 this is not really a zip"),
+        ),
+        (
+            "archive without arrays",
+            open(&file("tests/bugcases/10_empty.npz")),
+        ),
+        ("broken safetensors", open(&st)),
+        (
+            "no such tensor",
+            formats::open(&two, Some("nope")).unwrap_err(),
+        ),
+        (
+            "unreadable member",
+            formats::open(&two, Some("labels")).unwrap_err(),
+        ),
+    ]
+}
+
+#[test]
+fn every_refusal_is_documented_word_for_word_in_docs_inputs_md() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/INPUTS.md"))
+        .unwrap();
+    let mut missing = Vec::new();
+    let mut kinds = std::collections::HashSet::new();
+    for (what, e) in refusals() {
+        let msg = e.to_string();
+        kinds.insert(std::mem::discriminant(&e));
+        if !doc.contains(&msg) {
+            missing.push(format!("| {what} | `{msg}` |"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/INPUTS.md lacks:\n{}",
+        missing.join("\n")
+    );
+    assert_eq!(kinds.len(), 17, "one input per kind of refusal");
+}
