@@ -8,7 +8,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 WASM := --target wasm32-unknown-unknown
 
-.PHONY: setup setup-browser serve build test lint test-native test-wasm test-browser clean
+.PHONY: setup setup-browser serve build test lint test-native test-wasm test-browser clean fuzz
 
 setup:
 	@scripts/setup.sh
@@ -48,3 +48,8 @@ test: setup-browser
 
 clean:
 	rm -rf dist target
+
+# Fuzz every loader and the analysis entry point: FUZZ_SECONDS each (default 60), or FUZZ_RUNS executions.
+FUZZ_SECONDS ?= 60
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)

@@ -21,7 +21,10 @@ pub enum Source {
 #[derive(Debug, PartialEq)]
 pub struct Upload {
     pub name: String,
+    /// The whole file for `.npz` / `.safetensors` (to pick another tensor); empty for `.npy`.
     pub bytes: Vec<u8>,
+    /// File size in bytes.
+    pub size: u64,
     pub container: Container,
     /// The tensors of a `.npz` / `.safetensors` file (empty for `.npy`).
     pub members: Vec<Member>,
@@ -195,8 +198,11 @@ impl AppState {
             };
             match formats::open(&bytes, None) {
                 Ok(opened) => {
+                    // The file's bytes are kept only when another tensor can be picked from them.
+                    let bytes = if opened.members.is_empty() { Vec::new() } else { bytes };
                     let upload = Arc::new(Upload {
                         name,
+                        size: file.size() as u64,
                         container: opened.container,
                         members: opened.members,
                         bytes,
