@@ -8,7 +8,7 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 WASM := --target wasm32-unknown-unknown
 
-.PHONY: setup setup-browser serve build test lint test-native test-wasm test-browser clean fuzz
+.PHONY: setup setup-browser serve build test lint test-native test-wasm test-browser clean fuzz bench
 
 setup:
 	@scripts/setup.sh
@@ -53,3 +53,7 @@ clean:
 FUZZ_SECONDS ?= 60
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
+
+# Benchmarks (not part of `make test`): writes docs/BENCHMARKS.md from one run. REPS=7 by default.
+bench: setup
+	node bench/run.mjs

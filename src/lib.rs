@@ -7,6 +7,7 @@
 //! - [`format`]: how every number a user sees is written;
 //! - `ui` (wasm32 only): Leptos components, no math.
 
+pub mod bench;
 pub mod engine;
 pub mod format;
 pub mod formats;

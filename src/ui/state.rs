@@ -199,7 +199,11 @@ impl AppState {
             match formats::open(&bytes, None) {
                 Ok(opened) => {
                     // The file's bytes are kept only when another tensor can be picked from them.
-                    let bytes = if opened.members.is_empty() { Vec::new() } else { bytes };
+                    let bytes = if opened.members.is_empty() {
+                        Vec::new()
+                    } else {
+                        bytes
+                    };
                     let upload = Arc::new(Upload {
                         name,
                         size: file.size() as u64,

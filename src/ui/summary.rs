@@ -142,9 +142,13 @@ fn summary_table(r: &Report, selected: usize) -> impl IntoView {
     let meta_c = 8u64 * r.channels.len() as u64;
     let headline = match r.improvement() {
         Some(x) if (x - 1.0).abs() < 0.005 => {
-            "Per-channel and per-tensor give the same error here: the channels share one range".to_string()
+            "Per-channel and per-tensor give the same error here: the channels share one range"
+                .to_string()
         }
-        Some(x) if x < 1.0 => format!("Per-channel error is {} higher here", format::times(Some(1.0 / x))),
+        Some(x) if x < 1.0 => format!(
+            "Per-channel error is {} higher here",
+            format::times(Some(1.0 / x))
+        ),
         Some(x) => format!("Per-channel error is {} lower", format::times(Some(x))),
         None if pc.msqe == 0.0 && pt.msqe > 0.0 => {
             "Per-channel quantizes this tensor exactly".to_string()
