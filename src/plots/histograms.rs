@@ -5,7 +5,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::{clear, err, grid_colors, pad, PlotResult, Style, DATA, PER_CHANNEL, PER_TENSOR};
+use super::{
+    base_mesh, clear, dashed, err, frame, note, pad, Chart, PlotResult, Style, DATA, PER_CHANNEL,
+    PER_TENSOR,
+};
 use crate::engine::analysis::ChannelView;
 use crate::engine::histogram::Histogram;
 use crate::engine::Report;
@@ -23,53 +26,30 @@ pub fn draw_tensor_histogram<DB: DrawingBackend>(
     let (t_lo, t_hi) = report.tensor_chosen;
     let (x_lo, x_hi) = pad(h.lo.min(t_lo), h.hi.max(t_hi), 0.03);
     let y_hi = (h.max_count().max(1) as f64 * 2.5).max(10.0);
-    let (grid, _) = grid_colors();
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(style.px(18.0))
-        .margin_right(style.px(12.0))
-        .margin_left(style.px(4.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(58.0))
+    let mut chart = frame(area, style)
         .build_cartesian_2d(x_lo..x_hi, (0.8f64..y_hi).log_scale())
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(style.line(grid, 1.0))
-        .x_labels(7)
+    let mut mesh = chart.configure_mesh();
+    base_mesh(&mut mesh, style);
+    mesh.x_labels(7)
         .y_labels(6)
         .x_label_formatter(&|v| format::tick_in(*v, x_hi - x_lo))
         .y_label_formatter(&|v| format::tick(*v))
         .x_desc("value")
         .y_desc("count (log)")
-        .label_style(style.label())
-        .axis_desc_style(style.label())
         .draw()
         .map_err(err)?;
     draw_bars(&mut chart, h, 0.8)?;
     for x in [t_lo, t_hi] {
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(x, 0.8), (x, y_hi)],
-                style.px(6.0),
-                style.px(4.0),
-                style.line(PER_TENSOR, 2.0),
-            ))
-            .map_err(err)?;
+        dashed(&mut chart, (x, 0.8), (x, y_hi), PER_TENSOR, 2.0, style)?;
     }
-    let (x_px, _) = chart.plotting_area().get_pixel_range();
-    area.draw(&Text::new(
-        format!(
-            "per-tensor range [{}, {}], step {}",
-            format::tick(t_lo),
-            format::tick(t_hi),
-            format::tick(f64::from(report.tensor_params.scale))
-        ),
-        (x_px.start + style.px(4.0) as i32, style.px(2.0) as i32),
-        style.note(PER_TENSOR, HPos::Left),
-    ))
-    .map_err(err)?;
+    let text = format!(
+        "per-tensor range [{}, {}], step {}",
+        format::tick(t_lo),
+        format::tick(t_hi),
+        format::tick(f64::from(report.tensor_params.scale))
+    );
+    note(area, &chart, text, PER_TENSOR, HPos::Left, 0, style)?;
     Ok(())
 }
 
@@ -112,21 +92,12 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     } else {
         bars_top * 1.18
     };
-    let (grid, _) = grid_colors();
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(style.px(18.0))
-        .margin_right(style.px(12.0))
-        .margin_left(style.px(4.0))
-        .x_label_area_size(style.px(34.0))
-        .y_label_area_size(style.px(58.0))
+    let mut chart = frame(area, style)
         .build_cartesian_2d(x_lo..x_hi, 0f64..y_hi)
         .map_err(err)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(style.line(grid, 1.0))
-        .x_labels(7)
+    let mut mesh = chart.configure_mesh();
+    base_mesh(&mut mesh, style);
+    mesh.x_labels(7)
         // Small counts: one label per integer, so no label repeats after rounding.
         .y_labels((hist.max_count() as usize + 1).clamp(2, 6))
         .y_max_light_lines(0)
@@ -134,8 +105,6 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
         .y_label_formatter(&|v| format!("{}", v.round() as i64))
         .x_desc(format!("value in channel {c}"))
         .y_desc("count")
-        .label_style(style.label())
-        .axis_desc_style(style.label())
         .draw()
         .map_err(err)?;
 
@@ -165,14 +134,7 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     }
     if tensor_fits {
         for x in [t_lo, t_hi] {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(x, 0.0), (x, y_hi)],
-                    style.px(6.0),
-                    style.px(4.0),
-                    style.line(PER_TENSOR, 2.0),
-                ))
-                .map_err(err)?;
+            dashed(&mut chart, (x, 0.0), (x, y_hi), PER_TENSOR, 2.0, style)?;
         }
     }
     if let Some(values) = &view.values {
@@ -220,7 +182,6 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
                 .map_err(err)?;
         }
     }
-    let (x_px, _) = chart.plotting_area().get_pixel_range();
     let levels_t = ((stats.range.max as f64 - stats.range.min as f64) / step).max(0.0);
     let tensor_note = if tensor_fits {
         format!(
@@ -235,32 +196,21 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
             format::tick(t_hi)
         )
     };
-    area.draw(&Text::new(
-        format!(
-            "{tensor_note} · ticks: its grid ({} steps across this channel)",
-            format::sig(levels_t, 3)
-        ),
-        (x_px.start + style.px(4.0) as i32, style.px(2.0) as i32),
-        style.note(PER_TENSOR, HPos::Left),
-    ))
-    .map_err(err)?;
-    area.draw(&Text::new(
-        format!("own range [{}, {}]", format::tick(c_lo), format::tick(c_hi)),
-        (x_px.end, style.px(16.0) as i32),
-        style.note(PER_CHANNEL, HPos::Right),
-    ))
-    .map_err(err)?;
+    let text = format!(
+        "{tensor_note} · ticks: its grid ({} steps across this channel)",
+        format::sig(levels_t, 3)
+    );
+    note(area, &chart, text, PER_TENSOR, HPos::Left, 0, style)?;
+    let own = format!("own range [{}, {}]", format::tick(c_lo), format::tick(c_hi));
+    note(area, &chart, own, PER_CHANNEL, HPos::Right, 1, style)?;
     Ok(())
 }
 
-fn draw_bars<DB: DrawingBackend, Y>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+fn draw_bars<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut Chart<'_, DB, Y>,
     hist: &Histogram,
     base: f64,
-) -> PlotResult<()>
-where
-    Y: Ranged<ValueType = f64>,
-{
+) -> PlotResult<()> {
     chart
         .draw_series(
             hist.bins().filter(|&(_, _, n)| n > 0).map(|(l, r, n)| {

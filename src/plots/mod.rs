@@ -37,6 +37,30 @@ pub struct ChannelAxis {
 }
 
 impl ChannelAxis {
+    /// Nothing was drawn, so no click selects a channel.
+    pub const NONE: ChannelAxis = ChannelAxis {
+        left: 0,
+        right: 0,
+        top: 0,
+        bottom: 0,
+        channels: 0,
+    };
+
+    /// Where `chart`'s plotting area lies, with `channels` equal slots along x.
+    pub(crate) fn of<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+        chart: &Chart<'_, DB, Y>,
+        channels: usize,
+    ) -> ChannelAxis {
+        let (x, y) = chart.plotting_area().get_pixel_range();
+        ChannelAxis {
+            left: x.start,
+            right: x.end,
+            top: y.start,
+            bottom: y.end,
+            channels,
+        }
+    }
+
     /// The channel under pixel `(x, y)`, if it is inside the plotting area.
     pub fn channel_at(&self, x: f64, y: f64) -> Option<usize> {
         if self.channels == 0 || x < f64::from(self.left) || x > f64::from(self.right) {
@@ -111,6 +135,104 @@ impl Style {
     }
 }
 
+/// A chart with a float64 x axis (channels or values) and any float64 y axis (linear or log).
+pub(crate) type Chart<'a, DB, Y> =
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>;
+
+/// The frame every chart here uses: room for a note line on top and labels on the left and bottom.
+pub(crate) fn frame<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    style: &Style,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_top(style.px(18.0))
+        .margin_right(style.px(12.0))
+        .margin_left(style.px(4.0))
+        .x_label_area_size(style.px(34.0))
+        .y_label_area_size(style.px(58.0));
+    b
+}
+
+/// The axis style every chart here uses: horizontal grid lines only, labels at device scale.
+pub(crate) fn base_mesh<'a, 'b, X, Y, DB>(
+    mesh: &mut plotters::chart::MeshStyle<'a, 'b, X, Y, DB>,
+    style: &Style,
+) where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.disable_x_mesh()
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(style.line(GRID, 1.0))
+        .label_style(style.label())
+        .axis_desc_style(style.label());
+}
+
+/// A band behind channel `c` of `n`, at least 3 CSS pixels wide so it shows among a thousand.
+pub(crate) fn selection_band<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut Chart<'_, DB, Y>,
+    c: usize,
+    n: usize,
+    (y_lo, y_hi): (f64, f64),
+    style: &Style,
+) -> PlotResult<()> {
+    let (px, _) = chart.plotting_area().get_pixel_range();
+    let band =
+        (f64::from(style.px(3.0)) / f64::from((px.end - px.start).max(1)) * n as f64).max(1.0);
+    let x = c.min(n.saturating_sub(1)) as f64 + 0.5;
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [(x - band / 2.0, y_lo), (x + band / 2.0, y_hi)],
+            SELECTED.mix(0.35).filled(),
+        )))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// A dashed line from `a` to `b` (the per-tensor range and the totals).
+pub(crate) fn dashed<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut Chart<'_, DB, Y>,
+    a: (f64, f64),
+    b: (f64, f64),
+    color: RGBColor,
+    width: f64,
+    style: &Style,
+) -> PlotResult<()> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            [a, b],
+            style.px(6.0),
+            style.px(4.0),
+            style.line(color, width),
+        ))
+        .map_err(err)?;
+    Ok(())
+}
+
+/// A one-line note above the plotting area, left- or right-aligned, `row` lines down.
+pub(crate) fn note<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    chart: &Chart<'_, DB, Y>,
+    text: String,
+    color: RGBColor,
+    h: HPos,
+    row: u32,
+    style: &Style,
+) -> PlotResult<()> {
+    let (x, _) = chart.plotting_area().get_pixel_range();
+    let at = match h {
+        HPos::Left => x.start + style.px(4.0) as i32,
+        _ => x.end,
+    };
+    area.draw(&Text::new(
+        text,
+        (at, style.px(2.0 + 14.0 * f64::from(row)) as i32),
+        style.note(color, h),
+    ))
+    .map_err(err)
+}
+
 /// Clears the area to the page background.
 pub(crate) fn clear<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
@@ -148,10 +270,6 @@ pub(crate) fn pad(lo: f64, hi: f64, frac: f64) -> (f64, f64) {
         return (lo - d, hi + d);
     }
     (lo - w * frac, hi + w * frac)
-}
-
-pub(crate) fn grid_colors() -> (RGBColor, RGBColor) {
-    (GRID, TEXT)
 }
 
 #[cfg(test)]
