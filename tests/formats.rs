@@ -298,3 +298,36 @@ fn every_refusal_is_documented_word_for_word_in_docs_inputs_md() {
     );
     assert_eq!(kinds.len(), 17, "one input per kind of refusal");
 }
+
+/// Fuzzing found a 300-byte header (nested braces, runs of backslashes) on which the header parser
+/// npyz uses backtracks for minutes: it must be refused at once, as malformed.
+#[test]
+fn regression_pathological_header_is_refused_quickly() {
+    let bytes = file("tests/regressions/npy_header_nested_braces.npy");
+    let t = std::time::Instant::now();
+    let e = formats::open(&bytes, None).unwrap_err();
+    assert!(t.elapsed().as_secs_f64() < 1.0, "took {:?}", t.elapsed());
+    assert!(matches!(e, FormatError::BadHeader { .. }), "{e}");
+    assert!(e.to_string().contains("nested or second '{'"), "{e}");
+    // Headers NumPy writes still pass, including nested structured dtypes.
+    let ok = npy_with(
+        "{'descr': [('w', '<f4', (2, 3)), ('b', '<f4')], 'fortran_order': False, 'shape': (1,), }",
+        &[0; 28],
+    );
+    assert!(matches!(
+        formats::open(&ok, None).unwrap_err(),
+        FormatError::StructuredDtype { .. }
+    ));
+    let deep = npy_with(
+        &format!(
+            "{{'descr': '<f4', 'fortran_order': False, 'shape': {}1{}, }}",
+            "(".repeat(9),
+            ")".repeat(9)
+        ),
+        &[],
+    );
+    assert!(formats::open(&deep, None)
+        .unwrap_err()
+        .to_string()
+        .contains("nested deeper"));
+}

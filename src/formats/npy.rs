@@ -39,6 +39,7 @@ impl Header {
 /// tensor over [`MAX_ELEMENTS`] here, so a page can refuse a huge file before reading it.
 pub fn read_header(bytes: &[u8]) -> Result<Header, FormatError> {
     let (text_start, header_end) = check_preamble(bytes)?;
+    check_header_shape(&bytes[text_start..header_end])?;
     // npyz multiplies the shape without checking for overflow (a panic with overflow checks on):
     // refuse an overflowing shape before handing the header over.
     if let Some(dims) = declared_shape(&bytes[text_start..header_end]) {
@@ -177,6 +178,69 @@ fn check_preamble(bytes: &[u8]) -> Result<(usize, usize), FormatError> {
         });
     }
     Ok((start, end as usize))
+}
+
+/// The longest header accepted: NumPy writes a few hundred bytes (more for wide structured dtypes).
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// The deepest bracket nesting accepted; a structured dtype with sub-array fields needs 3.
+const MAX_NESTING: usize = 8;
+
+/// Refuses a header that cannot be a NumPy header dict before it reaches npyz: the header parser it
+/// uses (py_literal) backtracks exponentially on some malformed inputs (fuzzing found a 300-byte
+/// header with nested braces that took minutes), which would freeze the page.
+fn check_header_shape(text: &[u8]) -> Result<(), FormatError> {
+    let bad = |reason: String| Err(FormatError::BadHeader { reason });
+    if text.len() > MAX_HEADER_BYTES {
+        return bad(format!(
+            "the header is {} bytes long; at most {MAX_HEADER_BYTES} are accepted",
+            text.len()
+        ));
+    }
+    let (mut depth, mut braces, mut quote) = (0usize, 0usize, None::<u8>);
+    let mut escaped = false;
+    for &b in text {
+        if let Some(q) = quote {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                _ if b == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'\'' | b'"' => quote = Some(b),
+            b'{' => {
+                braces += 1;
+                if braces > 1 || depth > 0 {
+                    return bad(
+                        "expected one dict literal {...}, found a nested or second '{'".to_string(),
+                    );
+                }
+                depth += 1;
+            }
+            b'(' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return bad(format!("brackets nested deeper than {MAX_NESTING} levels"));
+                }
+            }
+            b'}' | b')' | b']' => {
+                if depth == 0 {
+                    return bad(format!("unbalanced '{}'", b as char));
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    if braces != 1 || depth != 0 || quote.is_some() {
+        return bad(
+            "expected one complete dict literal {...} with balanced brackets and quotes"
+                .to_string(),
+        );
+    }
+    Ok(())
 }
 
 /// The integers of the header's `'shape': (…)` tuple, when it can be read plainly (else the full
