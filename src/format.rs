@@ -112,6 +112,11 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// `1 channel`, `2 channels`: a count with its noun, singular or plural.
+pub fn plural(n: usize, singular: &str, plural: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { singular } else { plural })
+}
+
 /// An integer with thin-space thousands separators (`1 234 567`).
 pub fn count(n: usize) -> String {
     let s = n.to_string();
@@ -162,5 +167,7 @@ mod tests {
         assert_eq!(shape(&[]), "scalar (0-d)");
         assert_eq!(bytes(41_600), "40.6 KiB");
         assert_eq!(count(1_234_567), "1\u{2009}234\u{2009}567");
+        assert_eq!(plural(1, "channel", "channels"), "1 channel");
+        assert_eq!(plural(3, "channel", "channels"), "3 channels");
     }
 }

@@ -86,3 +86,36 @@ pub fn decode(data: &[u8], elem: Element, big_endian: bool) -> Vec<f32> {
             .collect(),
     }
 }
+
+/// Float64 values that are finite but beyond the float32 range become ±inf when read as float32,
+/// and are then excluded like non-finite values: say so, with the count, so nobody mistakes them
+/// for infinities in the file.
+pub fn overflow_note(
+    data: &[u8],
+    elem: Element,
+    big_endian: bool,
+    values: &[f32],
+) -> Option<String> {
+    if elem != Element::Float(8) {
+        return None;
+    }
+    let overflowed = data
+        .chunks_exact(8)
+        .zip(values)
+        .filter(|(c, v)| {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            let x = if big_endian {
+                f64::from_be_bytes(a)
+            } else {
+                f64::from_le_bytes(a)
+            };
+            x.is_finite() && v.is_infinite()
+        })
+        .count();
+    (overflowed > 0).then(|| {
+        format!(
+            "{overflowed} float64 value(s) are beyond the float32 range (±3.4e38): they became ±inf and are excluded like non-finite values"
+        )
+    })
+}

@@ -116,6 +116,12 @@ pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
     }
     let values = decode(&data[..expected as usize], h.elem, h.big_endian);
     notes.extend(h.elem.note());
+    notes.extend(super::decode::overflow_note(
+        &data[..expected as usize],
+        h.elem,
+        h.big_endian,
+        &values,
+    ));
     let values = if h.fortran_order && h.shape.len() > 1 {
         fortran_to_c(&h.shape, values)
     } else {

@@ -86,6 +86,13 @@ pub fn read_member(bytes: &[u8], name: &str) -> Result<Loaded, FormatError> {
         });
     }
     let values = decode(view.data(), elem, false);
+    let mut notes: Vec<String> = elem.note().into_iter().collect();
+    notes.extend(super::decode::overflow_note(
+        view.data(),
+        elem,
+        false,
+        &values,
+    ));
     let tensor =
         Tensor::new(view.shape().to_vec(), values).map_err(|e| FormatError::BadSafetensors {
             reason: e.to_string(),
@@ -93,6 +100,6 @@ pub fn read_member(bytes: &[u8], name: &str) -> Result<Loaded, FormatError> {
     Ok(Loaded {
         tensor,
         dtype: format!("{} ({:?})", elem.name(), view.dtype()),
-        notes: elem.note().into_iter().collect(),
+        notes,
     })
 }

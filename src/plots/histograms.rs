@@ -6,16 +6,20 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
 use super::{
-    base_mesh, clear, dashed, err, frame, note, pad, Chart, PlotResult, Style, DATA, PER_CHANNEL,
-    PER_TENSOR,
+    base_mesh, clear, dashed, err, frame, is_narrow, note, pad, Chart, PlotResult, Style, DATA,
+    PER_CHANNEL, PER_TENSOR,
 };
 use crate::engine::analysis::ChannelView;
 use crate::engine::histogram::Histogram;
 use crate::engine::Report;
 use crate::format;
 
+/// Baseline of the log-count histogram.
+const BASE: f64 = 0.5;
+
 /// The whole tensor's histogram on a log count axis (outliers that set the per-tensor range stay
-/// visible), with the per-tensor range marked. Empty bins are skipped; bars start at 0.8.
+/// visible), with the per-tensor range marked. Empty bins are skipped; bars start at 0.5, so a bin
+/// of one value is as tall as the step from 1 to 2.
 pub fn draw_tensor_histogram<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     report: &Report,
@@ -26,8 +30,8 @@ pub fn draw_tensor_histogram<DB: DrawingBackend>(
     let (t_lo, t_hi) = report.tensor_chosen;
     let (x_lo, x_hi) = pad(h.lo.min(t_lo), h.hi.max(t_hi), 0.03);
     let y_hi = (h.max_count().max(1) as f64 * 2.5).max(10.0);
-    let mut chart = frame(area, style)
-        .build_cartesian_2d(x_lo..x_hi, (0.8f64..y_hi).log_scale())
+    let mut chart = frame(area, style, 1)
+        .build_cartesian_2d(x_lo..x_hi, (BASE..y_hi).log_scale())
         .map_err(err)?;
     let mut mesh = chart.configure_mesh();
     base_mesh(&mut mesh, style);
@@ -39,10 +43,10 @@ pub fn draw_tensor_histogram<DB: DrawingBackend>(
         .y_desc("count (log)")
         .draw()
         .map_err(err)?;
-    draw_bars(&mut chart, h, 0.8)?;
     for x in [t_lo, t_hi] {
-        dashed(&mut chart, (x, 0.8), (x, y_hi), PER_TENSOR, 2.0, style)?;
+        dashed(&mut chart, (x, BASE), (x, y_hi), PER_TENSOR, 2.0, style)?;
     }
+    draw_bars(&mut chart, h, BASE)?;
     let text = format!(
         "per-tensor range [{}, {}], step {}",
         format::tick(t_lo),
@@ -68,7 +72,15 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     let Some(stats) = report.channels.get(c) else {
         return super::message(area, style, "no such channel");
     };
-    let (c_lo, c_hi) = stats.chosen;
+    // The scale-1 fallback of a zero or subnormal range is no range to show: use the data's.
+    let (c_lo, c_hi) = if stats.params.degenerate {
+        (
+            hist.lo.max(f64::from(stats.range.min).min(0.0)),
+            hist.hi.min(f64::from(stats.range.max).max(0.0)),
+        )
+    } else {
+        stats.chosen
+    };
     let (t_lo, t_hi) = report.tensor_chosen;
     // View: the channel's data and its own range; the per-tensor range too when it is at most
     // three times wider (otherwise the channel would shrink to a sliver, which the text says).
@@ -92,7 +104,9 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     } else {
         bars_top * 1.18
     };
-    let mut chart = frame(area, style)
+    let narrow = is_narrow(area, style);
+    let rows = if narrow { 3 } else { 2 };
+    let mut chart = frame(area, style, rows)
         .build_cartesian_2d(x_lo..x_hi, 0f64..y_hi)
         .map_err(err)?;
     let mut mesh = chart.configure_mesh();
@@ -122,16 +136,16 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
             }))
             .map_err(err)?;
     }
-    draw_bars(&mut chart, hist, 0.0)?;
-
+    // The channel's own range first, thin, so the bars on top stay visible at the edges.
     for x in [c_lo, c_hi] {
         chart
             .draw_series(LineSeries::new(
                 [(x, 0.0), (x, y_hi)],
-                style.line(PER_CHANNEL, 2.0),
+                style.line(PER_CHANNEL, 1.5),
             ))
             .map_err(err)?;
     }
+    draw_bars(&mut chart, hist, 0.0)?;
     if tensor_fits {
         for x in [t_lo, t_hi] {
             dashed(&mut chart, (x, 0.0), (x, y_hi), PER_TENSOR, 2.0, style)?;
@@ -182,7 +196,11 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
                 .map_err(err)?;
         }
     }
-    let levels_t = ((stats.range.max as f64 - stats.range.min as f64) / step).max(0.0);
+    let levels_t = if stats.has_finite() {
+        ((f64::from(stats.range.max) - f64::from(stats.range.min)) / step).max(0.0)
+    } else {
+        0.0
+    };
     let tensor_note = if tensor_fits {
         format!(
             "per-tensor range [{}, {}]",
@@ -191,18 +209,31 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
         )
     } else {
         format!(
-            "per-tensor range [{}, {}] is off-scale ↔",
+            "per-tensor range [{}, {}] (wider than this view)",
             format::tick(t_lo),
             format::tick(t_hi)
         )
     };
-    let text = format!(
-        "{tensor_note} · ticks: its grid ({} steps across this channel)",
-        format::sig(levels_t, 3)
+    note(area, &chart, tensor_note, PER_TENSOR, HPos::Left, 0, style)?;
+    let ticks = format!(
+        "orange ticks: per-tensor levels, {} steps across this channel",
+        format::sig(levels_t, 2)
     );
-    note(area, &chart, text, PER_TENSOR, HPos::Left, 0, style)?;
-    let own = format!("own range [{}, {}]", format::tick(c_lo), format::tick(c_hi));
-    note(area, &chart, own, PER_CHANNEL, HPos::Right, 1, style)?;
+    note(area, &chart, ticks, PER_TENSOR, HPos::Left, 1, style)?;
+    let own = if stats.params.degenerate {
+        "own scale: fallback 1 (zero range)".to_string()
+    } else {
+        format!("own range [{}, {}]", format::tick(c_lo), format::tick(c_hi))
+    };
+    note(
+        area,
+        &chart,
+        own,
+        PER_CHANNEL,
+        HPos::Right,
+        if narrow { 2 } else { 0 },
+        style,
+    )?;
     Ok(())
 }
 

@@ -86,7 +86,8 @@ pub struct Style {
 pub const PER_TENSOR: RGBColor = RGBColor(217, 72, 15);
 pub const PER_CHANNEL: RGBColor = RGBColor(25, 113, 194);
 pub const DATA: RGBColor = RGBColor(73, 80, 87);
-pub const SELECTED: RGBColor = RGBColor(245, 159, 0);
+/// The selected channel: violet, so it is never mistaken for the per-tensor orange.
+pub const SELECTED: RGBColor = RGBColor(132, 94, 247);
 const TEXT: RGBColor = RGBColor(33, 37, 41);
 const GRID: RGBColor = RGBColor(222, 226, 230);
 const BACKGROUND: RGBColor = RGBColor(255, 255, 255);
@@ -139,14 +140,23 @@ impl Style {
 pub(crate) type Chart<'a, DB, Y> =
     ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>;
 
-/// The frame every chart here uses: room for a note line on top and labels on the left and bottom.
+/// True when the area is narrower than 540 CSS pixels: notes then take a line each.
+pub(crate) fn is_narrow<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    style: &Style,
+) -> bool {
+    f64::from(area.dim_in_pixel().0) / style.scale < 540.0
+}
+
+/// The frame every chart here uses: `rows` lines of notes on top, labels on the left and bottom.
 pub(crate) fn frame<'a, 'b, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, plotters::coord::Shift>,
     style: &Style,
+    rows: u32,
 ) -> ChartBuilder<'a, 'b, DB> {
     let mut b = ChartBuilder::on(area);
-    b.margin_top(style.px(18.0))
-        .margin_right(style.px(12.0))
+    b.margin_top(style.px(6.0 + 14.0 * f64::from(rows)))
+        .margin_right(style.px(22.0))
         .margin_left(style.px(4.0))
         .x_label_area_size(style.px(34.0))
         .y_label_area_size(style.px(58.0));
@@ -231,6 +241,15 @@ pub(crate) fn note<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
         style.note(color, h),
     ))
     .map_err(err)
+}
+
+/// Channel-axis tick labels: whole channels only (no "0 0 1 1" when there are few channels).
+pub(crate) fn channel_tick(v: &f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{}", *v as i64)
+    } else {
+        String::new()
+    }
 }
 
 /// Clears the area to the page background.

@@ -4,7 +4,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::{base_mesh, clear, dashed, err, frame, message, note, selection_band};
+use super::{
+    base_mesh, channel_tick, clear, dashed, err, frame, is_narrow, message, note, selection_band,
+};
 use super::{ChannelAxis, PlotResult, Style, PER_CHANNEL, PER_TENSOR};
 use crate::engine::{ChannelStats, Report};
 use crate::format;
@@ -36,17 +38,30 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         return Ok(ChannelAxis::NONE);
     }
     clear(area)?;
-    // Whole decades, so the log axis reads cleanly.
-    let y_lo = 10f64.powf(lo.log10().floor());
+    let zero_t = report
+        .channels
+        .iter()
+        .filter(|s| s.has_finite() && s.msqe_per_tensor() == 0.0)
+        .count();
+    let zero_c = report
+        .channels
+        .iter()
+        .filter(|s| s.has_finite() && s.msqe_per_channel() == 0.0)
+        .count();
+    let narrow = is_narrow(area, style);
+    let rows = u32::from(narrow) + 1 + u32::from(zero_t + zero_c > 0);
+    // Whole decades with a margin below the smallest point, so no point sits on the axis.
+    let y_lo = 10f64.powf(lo.log10().floor() - 0.5);
     let y_hi = 10f64.powf((hi.log10() + 0.35).ceil());
-    let mut chart = frame(area, style)
+    let decades = (y_hi.log10() - y_lo.log10()).ceil() as usize;
+    let mut chart = frame(area, style, rows)
         .build_cartesian_2d(0f64..n as f64, (y_lo..y_hi).log_scale())
         .map_err(err)?;
     let mut mesh = chart.configure_mesh();
     base_mesh(&mut mesh, style);
-    mesh.x_labels(8)
-        .y_labels(8)
-        .x_label_formatter(&|v| format!("{}", v.floor() as i64))
+    mesh.x_labels(8.min(n + 1))
+        .y_labels(decades.clamp(2, 12) + 1)
+        .x_label_formatter(&channel_tick)
         .y_label_formatter(&|v| format::tick(*v))
         .x_desc("channel")
         .y_desc("MSQE (log)")
@@ -81,48 +96,28 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         }
     }
     let total = |v: f64| format::tick(v);
+    let t_text = format!(
+        "● per-tensor (dashed: total {})",
+        total(report.per_tensor.msqe)
+    );
+    let c_text = format!(
+        "● per-channel (dashed: total {})",
+        total(report.per_channel.msqe)
+    );
+    note(area, &chart, t_text, PER_TENSOR, HPos::Left, 0, style)?;
     note(
         area,
         &chart,
-        format!(
-            "● per-tensor (dashed: total {})",
-            total(report.per_tensor.msqe)
-        ),
-        PER_TENSOR,
-        HPos::Left,
-        0,
-        style,
-    )?;
-    note(
-        area,
-        &chart,
-        format!(
-            "● per-channel (dashed: total {})",
-            total(report.per_channel.msqe)
-        ),
+        c_text,
         PER_CHANNEL,
         HPos::Right,
-        0,
+        u32::from(narrow),
         style,
     )?;
-    let zero_t = report
-        .channels
-        .iter()
-        .filter(|s| s.msqe_per_tensor() == 0.0)
-        .count();
-    let zero_c = report
-        .channels
-        .iter()
-        .filter(|s| s.msqe_per_channel() == 0.0)
-        .count();
     if zero_t + zero_c > 0 {
-        let (x_px, y_px) = chart.plotting_area().get_pixel_range();
-        area.draw(&Text::new(
-            format!("zero error, not on the log axis: {zero_t} per-tensor, {zero_c} per-channel"),
-            (x_px.end, y_px.end - style.px(16.0) as i32),
-            style.note(super::DATA, HPos::Right),
-        ))
-        .map_err(err)?;
+        let text =
+            format!("zero error, not on the log axis: {zero_t} per-tensor, {zero_c} per-channel");
+        note(area, &chart, text, super::DATA, HPos::Left, rows - 1, style)?;
     }
     Ok(ChannelAxis::of(&chart, n))
 }

@@ -4,7 +4,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::{base_mesh, clear, dashed, err, frame, message, note, pad, selection_band};
+use super::{
+    base_mesh, channel_tick, clear, dashed, err, frame, is_narrow, message, note, pad,
+    selection_band,
+};
 use super::{ChannelAxis, PlotResult, Style, DATA, PER_CHANNEL, PER_TENSOR};
 use crate::engine::Report;
 use crate::format;
@@ -28,14 +31,16 @@ pub fn draw_channel_ranges<DB: DrawingBackend>(
         t_hi.max(f64::from(report.range.max)),
         0.06,
     );
-    let mut chart = frame(area, style)
+    let narrow = is_narrow(area, style);
+    let rows = if narrow { 2 } else { 1 };
+    let mut chart = frame(area, style, rows)
         .build_cartesian_2d(0f64..n as f64, y_lo..y_hi)
         .map_err(err)?;
     let mut mesh = chart.configure_mesh();
     base_mesh(&mut mesh, style);
-    mesh.x_labels(8)
+    mesh.x_labels(8.min(n + 1))
         .y_labels(7)
-        .x_label_formatter(&|v| format!("{}", v.floor() as i64))
+        .x_label_formatter(&channel_tick)
         .y_label_formatter(&|v| format::tick_in(*v, y_hi - y_lo))
         .x_desc("channel")
         .y_desc("value")
@@ -87,6 +92,14 @@ pub fn draw_channel_ranges<DB: DrawingBackend>(
     );
     note(area, &chart, label, PER_TENSOR, HPos::Left, 0, style)?;
     let legend = "bars: channel min..max · shaded: its own per-channel range".to_string();
-    note(area, &chart, legend, PER_CHANNEL, HPos::Right, 0, style)?;
+    note(
+        area,
+        &chart,
+        legend,
+        PER_CHANNEL,
+        HPos::Right,
+        rows - 1,
+        style,
+    )?;
     Ok(ChannelAxis::of(&chart, n))
 }

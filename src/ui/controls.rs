@@ -105,9 +105,13 @@ fn MemberPicker() -> impl IntoView {
     }
 }
 
-/// Long derived layer names (the BN-folded sample) are cut for the picker; the info line has them whole.
-fn short_layer(layer: &str) -> &str {
-    layer.split(" * ").next().unwrap_or(layer)
+/// Long derived layer names (the BN-folded sample) are cut for the picker, and marked so the two
+/// samples of one layer are told apart; the info line has the whole name.
+fn short_layer(layer: &str) -> String {
+    match layer.split_once(" * ") {
+        Some((base, _)) => format!("{base} (BatchNorm folded)"),
+        None => layer.to_string(),
+    }
 }
 
 #[component]
@@ -241,11 +245,12 @@ fn AxisPicker() -> impl IntoView {
                         state.select_default_channel();
                     }
                 }>
+                {move || shape().is_empty().then(|| view! { <option value="0">"none: a 0-d tensor has no axes"</option> })}
                 {move || {
                     let s = shape();
                     let rank = s.len() as isize;
                     s.into_iter().enumerate().map(|(i, d)| view! {
-                        <option value=i.to_string()>{format!("axis {i} (= {}) · {d} channels", i as isize - rank)}</option>
+                        <option value=i.to_string()>{format!("axis {i} (= {}) · {}", i as isize - rank, format::plural(d, "channel", "channels"))}</option>
                     }).collect_view()
                 }}
             </select>
@@ -302,10 +307,12 @@ fn ChannelPicker() -> impl IntoView {
                     max=move || count().saturating_sub(1).to_string()
                     prop:value=move || state.channel.get().to_string()
                     on:change=move |ev| {
-                        match event_target_value(&ev).trim().parse::<usize>() {
-                            Ok(c) => set(c),
+                        // Any way of writing a whole number ("12", "1e3") selects that channel.
+                        let typed = event_target_value(&ev).trim().parse::<f64>().ok();
+                        match typed.filter(|v| *v >= 0.0 && v.fract() == 0.0) {
+                            Some(c) => set(c.min(usize::MAX as f64) as usize),
                             // Not a number: put the current channel back in the box.
-                            Err(_) => state.channel.update(|_| ()),
+                            None => state.channel.update(|_| ()),
                         }
                     } />
                 <button aria-label="Next channel" on:click=move |_| set(state.channel.get_untracked() + 1)>"▶"</button>

@@ -71,7 +71,7 @@ fn StatusBar() -> impl IntoView {
             }.into_any()),
             Status::Error(msg) => Some(view! {
                 <div class="status error" role="alert" data-testid="error">
-                    <strong>"Could not use that file: "</strong> {msg}
+                    <strong>"Could not load: "</strong> {msg}
                     <button class="dismiss" on:click=move |_| state.status.set(Status::Idle) aria-label="Dismiss">"×"</button>
                 </div>
             }.into_any()),

@@ -98,6 +98,9 @@ pub struct AppState {
     pub axis: RwSignal<usize>,
     pub channel: RwSignal<usize>,
     pub status: RwSignal<Status>,
+    /// Bumped by every load that starts; a load that finishes after a newer one started is dropped,
+    /// so the tensor shown is always the one picked last.
+    pub generation: StoredValue<u64>,
     /// Bumped on window resize so the canvases redraw at their new size.
     pub resized: RwSignal<u32>,
     /// The analysis of the current tensor: a Memo, so charts and numbers share one computation
@@ -135,6 +138,7 @@ impl AppState {
             axis,
             channel,
             status: RwSignal::new(Status::Idle),
+            generation: StoredValue::new(0),
             resized: RwSignal::new(0),
             report,
             channel_view,
@@ -155,16 +159,21 @@ impl AppState {
     /// Fetches a bundled sample (relative URL, so the app works under any sub-path).
     pub fn load_sample(&self, sample: &'static Sample) {
         let state = *self;
+        let generation = state.begin_load();
         state
             .status
             .set(Status::Loading(sample.file.to_string(), None));
         leptos::task::spawn_local(async move {
-            match files::fetch_bytes(&format!("samples/{}", sample.file)).await {
+            let fetched = files::fetch_bytes(&format!("samples/{}", sample.file)).await;
+            if !state.is_current(generation) {
+                return;
+            }
+            match fetched {
                 Ok(bytes) => match formats::open(&bytes, None) {
                     Ok(opened) => state.show(opened.loaded, Source::Sample(sample), None),
                     Err(e) => state.fail(format!("{}: {e}", sample.file)),
                 },
-                Err(e) => state.fail(format!("could not fetch sample {}: {e}", sample.file)),
+                Err(e) => state.fail(format!("could not fetch the sample {}: {e}", sample.file)),
             }
         });
     }
@@ -174,9 +183,14 @@ impl AppState {
     pub fn load_file(&self, file: web_sys::File) {
         let state = *self;
         let name = file.name();
+        let generation = state.begin_load();
         state.status.set(Status::Loading(name.clone(), Some(0.0)));
         leptos::task::spawn_local(async move {
-            let head = match files::read_head(&file, HEAD_BYTES).await {
+            let head = files::read_head(&file, HEAD_BYTES).await;
+            if !state.is_current(generation) {
+                return;
+            }
+            let head = match head {
                 Ok(h) => h,
                 Err(e) => {
                     return state.fail(format!("{name}: the browser could not read the file ({e})"))
@@ -218,8 +232,18 @@ impl AppState {
         });
     }
 
+    fn begin_load(&self) -> u64 {
+        self.generation.update_value(|g| *g += 1);
+        self.generation.get_value()
+    }
+
+    fn is_current(&self, generation: u64) -> bool {
+        self.generation.get_value() == generation
+    }
+
     /// Shows another tensor of the open `.npz` / `.safetensors` file.
     pub fn pick_member(&self, member: &str) {
+        self.begin_load();
         let Some(cur) = self.current.get_untracked() else {
             return;
         };

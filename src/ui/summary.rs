@@ -38,7 +38,11 @@ pub fn TensorInfo() -> impl IntoView {
                         <span>
                             <b data-testid="channel-count">{move || report().map(|r| r.channels.len().to_string()).unwrap_or_default()}</b>
                             {move || report().map(|r| match r.axis {
-                                Some(a) => format!(" channels along axis {a}, {} values each", r.layout.channel_len()),
+                                Some(a) => format!(
+                                    " {} along axis {a}, {} each",
+                                    if r.channels.len() == 1 { "channel" } else { "channels" },
+                                    format::plural(r.layout.channel_len(), "value", "values")
+                                ),
                                 None => " channel: a 0-d tensor has no axis, so per-channel equals per-tensor".to_string(),
                             })}
                         </span>
@@ -85,9 +89,21 @@ fn warnings(r: &Report) -> Vec<String> {
             .map(|(i, _)| i.to_string())
             .collect();
         out.push(format!(
-            "{zeros} all-zero channel(s) (channel {}{}): a zero range has no scale, so they get scale 1, zero point 0 (ONNX Runtime's rule) and quantize exactly",
+            "{} (channel {}{}): a zero range has no scale, so scale 1, zero point 0 (ONNX Runtime's rule), and they quantize exactly",
+            format::plural(zeros, "all-zero channel", "all-zero channels"),
             first.join(", "),
             if zeros > 5 { ", …" } else { "" }
+        ));
+    }
+    let tiny = r
+        .channels
+        .iter()
+        .filter(|c| c.params.degenerate && c.has_finite() && !c.is_all_zero())
+        .count();
+    if tiny > 0 {
+        out.push(format!(
+            "{} a range too small for a float32 scale (below 1.2e-38 per step, subnormal values): scale 1, zero point 0 (ONNX Runtime's rule), so every value rounds to 0",
+            format::plural(tiny, "channel has", "channels have")
         ));
     }
     out
@@ -140,22 +156,16 @@ fn summary_table(r: &Report, selected: usize) -> impl IntoView {
     let n = r.element_count() as u64;
     let meta_t = 8u64; // one float32 scale + one zero point (stored as int32 in ONNX: 4 bytes)
     let meta_c = 8u64 * r.channels.len() as u64;
-    let headline = match r.improvement() {
-        Some(x) if (x - 1.0).abs() < 0.005 => {
-            "Per-channel and per-tensor give the same error here: the channels share one range"
-                .to_string()
-        }
-        Some(x) if x < 1.0 => format!(
-            "Per-channel error is {} higher here",
-            format::times(Some(1.0 / x))
-        ),
-        Some(x) => format!("Per-channel error is {} lower", format::times(Some(x))),
-        None if pc.msqe == 0.0 && pt.msqe > 0.0 => {
-            "Per-channel quantizes this tensor exactly".to_string()
-        }
-        None => "Both schemes quantize this tensor exactly".to_string(),
-    };
+    let headline = headline(r);
     let sel = r.channels.get(selected).map(|c| {
+        if !c.has_finite() {
+            return view! {
+                <p class="selected-line" data-testid="selected-channel">
+                    {format!("Channel {selected} has no finite values: nothing to quantize")}
+                </p>
+            }
+            .into_any();
+        }
         view! {
             <p class="selected-line" data-testid="selected-channel">
                 {format!("Channel {selected}: range [{}, {}]", format::number(f64::from(c.range.min)), format::number(f64::from(c.range.max)))}
@@ -165,6 +175,7 @@ fn summary_table(r: &Report, selected: usize) -> impl IntoView {
                 <span class="per-channel">{format!("{} with its own scale {}", format::number(c.msqe_per_channel()), format::number(f64::from(c.params.scale)))}</span>
             </p>
         }
+        .into_any()
     });
     view! {
         <section class="summary" aria-label="Summary">
@@ -194,6 +205,36 @@ fn summary_table(r: &Report, selected: usize) -> impl IntoView {
             </table>
             {sel}
         </section>
+    }
+}
+
+/// The one-sentence answer: how much better (or not) per-channel is on this tensor.
+fn headline(r: &Report) -> String {
+    let (pt, pc) = (r.per_tensor.msqe, r.per_channel.msqe);
+    if r.channels.len() == 1 {
+        return "One channel along this axis: per-channel is the same as per-tensor".to_string();
+    }
+    match (pt > 0.0, pc > 0.0) {
+        (false, false) => "Both schemes quantize this tensor exactly".to_string(),
+        (true, false) => {
+            "Per-channel quantizes this tensor exactly; per-tensor does not".to_string()
+        }
+        (false, true) => {
+            "Per-tensor happens to quantize this tensor exactly; per-channel does not".to_string()
+        }
+        (true, true) => {
+            let x = pt / pc;
+            if (x - 1.0).abs() < 0.005 {
+                "Per-channel and per-tensor give the same error here".to_string()
+            } else if x < 1.0 {
+                format!(
+                    "Per-channel error is {} higher here (a finer grid can land worse by chance)",
+                    format::times(Some(1.0 / x))
+                )
+            } else {
+                format!("Per-channel error is {} lower", format::times(Some(x)))
+            }
+        }
     }
 }
 

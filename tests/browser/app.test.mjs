@@ -96,6 +96,24 @@ test('default sample, three more samples: MSQE equals the float64 reference; no 
     assert.ok(inked.n > 2000, `${id} looks blank (${inked.n} inked pixels)`);
     assert.equal(inked.w, inked.cw, `${id}: backing store should match CSS width at DPR 1`);
   }
+  assert.equal(await page.$('#boot'), null, 'the loading note is gone once the app runs');
+  assert.deepEqual(page.problems, [], 'console errors');
+  await page.close();
+});
+
+test('the sample picked last wins, even when an earlier one arrives later', async () => {
+  const page = await open();
+  // Hold back the response of the first pick for a second.
+  await page.route('**/all_minilm_l6_v2__word_embeddings_rows0-1999.npy', async (route) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await route.continue();
+  });
+  await page.selectOption('[data-testid=sample-select]', 'all_minilm_l6_v2__word_embeddings_rows0-1999');
+  await page.waitForTimeout(100);
+  await selectSample(page, 'silero_vad__conv1.npy');
+  await page.waitForTimeout(1800);
+  assert.match(await page.textContent('[data-testid=tensor-origin]'), /conv1/);
+  assert.equal(await page.inputValue('[data-testid=sample-select]'), 'silero_vad__conv1');
   assert.deepEqual(page.problems, [], 'console errors');
   await page.close();
 });
