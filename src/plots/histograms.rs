@@ -216,7 +216,7 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     };
     note(area, &chart, tensor_note, PER_TENSOR, HPos::Left, 0, style)?;
     let ticks = format!(
-        "orange ticks: per-tensor levels, {} steps across this channel",
+        "orange ticks: per-tensor levels ({} steps here)",
         format::sig(levels_t, 2)
     );
     note(area, &chart, ticks, PER_TENSOR, HPos::Left, 1, style)?;
