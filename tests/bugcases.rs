@@ -357,3 +357,33 @@ fn case23_bimodal_has_empty_bins_between_clusters() {
     assert!(h.counts.first().unwrap() > &0 && h.counts.last().unwrap() > &0);
     let _: &Tensor = &t;
 }
+
+/// The analysis input fuzzing found (values near f32::MAX): every figure finite.
+#[test]
+fn regression_analysis_near_f32_max() {
+    let data = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/analysis_near_f32_max.bin"),
+    )
+    .unwrap();
+    let values: Vec<f32> = data[4..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    let n = values.len();
+    let t = Tensor::new(vec![n], values).unwrap();
+    for spec in [
+        QuantSpec::SYMMETRIC_INT8,
+        QuantSpec::ASYMMETRIC_UINT8,
+        QuantSpec {
+            reduce_range: true,
+            ..QuantSpec::SYMMETRIC_INT8
+        },
+        QuantSpec {
+            symmetric: true,
+            ..QuantSpec::ASYMMETRIC_UINT8
+        },
+    ] {
+        let r = analyze(&t, 0, spec).unwrap();
+        assert_all_finite(&r);
+    }
+}

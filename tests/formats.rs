@@ -331,3 +331,28 @@ fn regression_pathological_header_is_refused_quickly() {
         .to_string()
         .contains("nested deeper"));
 }
+
+/// Fuzzing found a shape with arithmetic in it (`140882+8437999444818`) whose strides overflowed
+/// inside npyz (a panic with overflow checks on): shapes must be plain whole numbers.
+#[test]
+fn regression_shape_must_be_plain_integers() {
+    let e = formats::open(
+        &file("tests/regressions/npy_shape_with_arithmetic.npy"),
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("the shape must be a tuple of whole numbers"),
+        "{e}"
+    );
+    // Zero-sized shapes whose other dimensions multiply past u64 are refused too.
+    let z = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }",
+        &[],
+    );
+    assert!(matches!(
+        formats::open(&z, None).unwrap_err(),
+        FormatError::ShapeOverflow { .. }
+    ));
+}

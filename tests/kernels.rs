@@ -118,7 +118,8 @@ fn reference_code(x: f32, q: &Quantizer) -> i32 {
 fn reference_error(x: &[f32], q: &Quantizer) -> ErrorSums {
     let mut s = ErrorSums::default();
     for &v in x.iter().filter(|v| v.is_finite()) {
-        let xhat = (reference_code(v, q) - q.zero_point) as f32 * q.scale;
+        let xhat =
+            ((reference_code(v, q) - q.zero_point) as f32 * q.scale).clamp(-f32::MAX, f32::MAX);
         let e = f64::from(v) - f64::from(xhat);
         s.sum_sq_err += e * e;
         s.sum_sq_x += f64::from(v) * f64::from(v);
@@ -224,4 +225,32 @@ fn simd128_equals_scalar_bit_for_bit() {
         }
     }
     assert!(checked > 100_000, "{checked}");
+}
+
+/// Fuzzing found values within one step of f32::MAX whose dequantized value rounds to infinity:
+/// the error figures must stay finite (x̂ saturates at ±f32::MAX), natively and in SIMD128.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn regression_error_stays_finite_next_to_f32_max() {
+    let x = [f32::MAX, -f32::MAX, 3.3e38, 1.0, f32::MAX];
+    for q in [
+        Quantizer {
+            scale: f32::MAX / 64.0,
+            zero_point: 0,
+            qmin: -128,
+            qmax: 127,
+        },
+        Quantizer {
+            scale: f32::MAX / 127.0 * 1.0001,
+            zero_point: 0,
+            qmin: -128,
+            qmax: 127,
+        },
+    ] {
+        let e = kernels::quant_error(&x, &q);
+        assert!(
+            e.sum_sq_err.is_finite() && e.max_abs_err.is_finite() && e.sum_sq_x.is_finite(),
+            "{e:?}"
+        );
+    }
 }

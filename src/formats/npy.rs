@@ -40,12 +40,12 @@ impl Header {
 pub fn read_header(bytes: &[u8]) -> Result<Header, FormatError> {
     let (text_start, header_end) = check_preamble(bytes)?;
     check_header_shape(&bytes[text_start..header_end])?;
-    // npyz multiplies the shape without checking for overflow (a panic with overflow checks on):
-    // refuse an overflowing shape before handing the header over.
-    if let Some(dims) = declared_shape(&bytes[text_start..header_end]) {
+    // npyz multiplies the shape (and its strides) without checking for overflow (a panic with
+    // overflow checks on): refuse an overflowing or non-integer shape before handing it over.
+    if let Some(dims) = declared_shape(&bytes[text_start..header_end])? {
         if dims
             .iter()
-            .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1)))
             .is_none()
         {
             return Err(FormatError::ShapeOverflow {
@@ -249,26 +249,51 @@ fn check_header_shape(text: &[u8]) -> Result<(), FormatError> {
     Ok(())
 }
 
-/// The integers of the header's `'shape': (…)` tuple, when it can be read plainly (else the full
-/// parser decides). Integers too large for u64 count as overflow (`u64::MAX`).
-fn declared_shape(header: &[u8]) -> Option<Vec<u64>> {
-    let text = std::str::from_utf8(header).ok()?;
-    let rest = &text[text.find("'shape'").or_else(|| text.find("\"shape\""))?..];
-    let open = rest.find('(')?;
-    let close = open + rest[open..].find(')')?;
-    rest[open + 1..close]
+/// The integers of the header's `'shape': (…)` tuple; `None` when the header names no shape (the
+/// full parser then says so). A shape that is not a plain tuple of whole numbers is refused here:
+/// NumPy only ever writes those, and the parser behind npyz would evaluate `1+2` and the like.
+/// Integers too large for u64 count as overflow (`u64::MAX`).
+fn declared_shape(header: &[u8]) -> Result<Option<Vec<u64>>, FormatError> {
+    let Ok(text) = std::str::from_utf8(header) else {
+        return Ok(None);
+    };
+    let Some(at) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else {
+        return Ok(None);
+    };
+    let rest = &text[at + 7..];
+    let bad = || FormatError::BadHeader {
+        reason: format!(
+            "the shape must be a tuple of whole numbers, found {}",
+            rest.trim_start_matches([':', ' '])
+                .chars()
+                .take(40)
+                .collect::<String>()
+        ),
+    };
+    let rest = rest
+        .trim_start()
+        .strip_prefix(':')
+        .ok_or_else(bad)?
+        .trim_start();
+    let inner = rest
+        .strip_prefix('(')
+        .and_then(|r| r.split_once(')'))
+        .map(|(i, _)| i)
+        .ok_or_else(bad)?;
+    inner
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(|t| {
-            let t = t.trim_end_matches('L');
-            if t.bytes().all(|b| b.is_ascii_digit()) && !t.is_empty() {
-                Some(t.parse::<u64>().unwrap_or(u64::MAX))
+            let t = t.strip_suffix('L').unwrap_or(t);
+            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(t.parse::<u64>().unwrap_or(u64::MAX))
             } else {
-                None
+                Err(bad())
             }
         })
-        .collect()
+        .collect::<Result<Vec<u64>, _>>()
+        .map(Some)
 }
 
 fn element_type(dtype: &DType) -> Result<(Element, bool), FormatError> {

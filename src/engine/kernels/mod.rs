@@ -6,6 +6,8 @@
 //!   before the zero point, saturation to `[qmin, qmax]` in float before the integer conversion
 //!   (ONNX QuantizeLinear); `+inf -> qmax`, `-inf -> qmin`, NaN -> the zero point;
 //! - dequantize: `x̂ = f32(q - zero_point) * scale` (ONNX DequantizeLinear);
+//! - the error measurement saturates x̂ at ±f32::MAX (DequantizeLinear's float32 product can round
+//!   to infinity within one step of f32::MAX), so error figures stay finite;
 //! - sums of squares are accumulated in float64 in four interleaved lanes (element `i` goes to lane
 //!   `i % 4`), combined as `(l0 + l1) + (l2 + l3)`: one summation order for every build.
 

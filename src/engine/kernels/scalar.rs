@@ -52,6 +52,20 @@ pub fn dequantize_one(q: i32, qz: &Quantizer) -> f32 {
     (q - qz.zero_point) as f32 * qz.scale
 }
 
+/// `x̂` clamped to `±f32::MAX`. Only reachable for values within a step of `f32::MAX`, where the
+/// float32 product `(q - zp) · scale` of DequantizeLinear rounds to infinity; the error measurement
+/// uses the largest finite float instead, so no error figure is ever infinite.
+#[inline(always)]
+pub fn saturate_finite(xhat: f32) -> f32 {
+    if xhat < -f32::MAX {
+        -f32::MAX
+    } else if xhat > f32::MAX {
+        f32::MAX
+    } else {
+        xhat
+    }
+}
+
 /// Quantizes `x` into `out` (same length).
 pub fn quantize(x: &[f32], qz: &Quantizer, out: &mut [i32]) {
     for (o, &v) in out.iter_mut().zip(x) {
@@ -66,7 +80,8 @@ pub fn dequantize(q: &[i32], qz: &Quantizer, out: &mut [f32]) {
     }
 }
 
-/// Quantize, dequantize and accumulate the error of every finite value, without storing codes.
+/// Quantize, dequantize and accumulate the error of every finite value, without storing codes
+/// (x̂ saturated with [`saturate_finite`]).
 /// Sums go to lane `i % 4` and are combined as `(l0 + l1) + (l2 + l3)`.
 pub fn quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums {
     let mut lanes = ErrorLanes::default();
@@ -92,7 +107,7 @@ impl ErrorLanes {
         if !v.is_finite() {
             return;
         }
-        let xhat = dequantize_one(quantize_one(v, qz), qz);
+        let xhat = saturate_finite(dequantize_one(quantize_one(v, qz), qz));
         let e = f64::from(v) - f64::from(xhat);
         let lane = i & 3;
         self.err[lane] += e * e;

@@ -168,6 +168,11 @@ pub fn quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums {
         let m = finite_mask(v);
         let q = codes(v, k.scale, k.zp_f, k.lo, k.hi);
         let xhat = f32x4_mul(f32x4_convert_i32x4(i32x4_sub(q, k.zp_i)), k.scale);
+        // As scalar::saturate_finite: ±inf -> ±f32::MAX.
+        let xhat = f32x4_pmin(
+            f32x4_splat(f32::MAX),
+            f32x4_pmax(f32x4_splat(-f32::MAX), xhat),
+        );
         let v_hi4 = i32x4_shuffle::<2, 3, 0, 1>(v, v);
         let xhat_hi4 = i32x4_shuffle::<2, 3, 0, 1>(xhat, xhat);
         let (x_lo, x_hi) = (f64x2_promote_low_f32x4(v), f64x2_promote_low_f32x4(v_hi4));
