@@ -57,13 +57,7 @@ pub fn dequantize_one(q: i32, qz: &Quantizer) -> f32 {
 /// uses the largest finite float instead, so no error figure is ever infinite.
 #[inline(always)]
 pub fn saturate_finite(xhat: f32) -> f32 {
-    if xhat < -f32::MAX {
-        -f32::MAX
-    } else if xhat > f32::MAX {
-        f32::MAX
-    } else {
-        xhat
-    }
+    xhat.clamp(-f32::MAX, f32::MAX)
 }
 
 /// Quantizes `x` into `out` (same length).
