@@ -308,6 +308,13 @@ fn regression_pathological_header_is_refused_quickly() {
     let e = formats::open(&bytes, None).unwrap_err();
     assert!(t.elapsed().as_secs_f64() < 1.0, "took {:?}", t.elapsed());
     assert!(matches!(e, FormatError::BadHeader { .. }), "{e}");
+    // (Refused for its backslashes now, which come first; the brace rule is checked below.)
+    assert!(e.to_string().starts_with("malformed .npy header"), "{e}");
+    let braces = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': {{{{}}}}}",
+        &[0; 4],
+    );
+    let e = formats::open(&braces, None).unwrap_err();
     assert!(e.to_string().contains("nested or second '{'"), "{e}");
     // Headers NumPy writes still pass, including nested structured dtypes.
     let ok = npy_with(
@@ -355,4 +362,15 @@ fn regression_shape_must_be_plain_integers() {
         formats::open(&z, None).unwrap_err(),
         FormatError::ShapeOverflow { .. }
     ));
+}
+
+/// Fuzzing found a second slow header: Python escapes (`\N{`, runs of backslashes) inside what the
+/// parser takes for strings. NumPy headers hold no backslash at all: refused at once.
+#[test]
+fn regression_header_with_escapes_is_refused_quickly() {
+    let bytes = file("tests/regressions/npy_header_escapes.npy");
+    let t = std::time::Instant::now();
+    let e = formats::open(&bytes, None).unwrap_err();
+    assert!(t.elapsed().as_secs_f64() < 1.0, "took {:?}", t.elapsed());
+    assert!(e.to_string().contains("unexpected backslash"), "{e}");
 }

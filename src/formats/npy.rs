@@ -190,6 +190,8 @@ fn check_preamble(bytes: &[u8]) -> Result<(usize, usize), FormatError> {
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// The deepest bracket nesting accepted; a structured dtype with sub-array fields needs 3.
 const MAX_NESTING: usize = 8;
+/// The most brackets accepted in one header (a structured dtype uses two or three per field).
+const MAX_BRACKETS: usize = 1024;
 
 /// Refuses a header that cannot be a NumPy header dict before it reaches npyz: the header parser it
 /// uses (py_literal) backtracks exponentially on some malformed inputs (fuzzing found a 300-byte
@@ -202,15 +204,18 @@ fn check_header_shape(text: &[u8]) -> Result<(), FormatError> {
             text.len()
         ));
     }
-    let (mut depth, mut braces, mut quote) = (0usize, 0usize, None::<u8>);
-    let mut escaped = false;
+    // NumPy writes no escapes in headers (dtype strings, field names); Python escapes such as
+    // `\N{…}` and runs of backslashes are what sends that parser into its slowest paths.
+    if let Some(at) = text.iter().position(|&b| b == b'\\') {
+        return bad(format!(
+            "unexpected backslash at byte {at} of the header; NumPy headers hold no escapes"
+        ));
+    }
+    let (mut depth, mut braces, mut brackets, mut quote) = (0usize, 0usize, 0usize, None::<u8>);
     for &b in text {
         if let Some(q) = quote {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                _ if b == q => quote = None,
-                _ => {}
+            if b == q {
+                quote = None;
             }
             continue;
         }
@@ -227,8 +232,12 @@ fn check_header_shape(text: &[u8]) -> Result<(), FormatError> {
             }
             b'(' | b'[' => {
                 depth += 1;
+                brackets += 1;
                 if depth > MAX_NESTING {
                     return bad(format!("brackets nested deeper than {MAX_NESTING} levels"));
+                }
+                if brackets > MAX_BRACKETS {
+                    return bad(format!("more than {MAX_BRACKETS} brackets in the header"));
                 }
             }
             b'}' | b')' | b']' => {
