@@ -17,7 +17,7 @@ const PEERS = { numpy: '2.4.6', onnxruntime: '1.32.0', onnx: '1.23.2' };
 fs.mkdirSync(WORK, { recursive: true });
 const results = [];
 const log = (...a) => console.error('[bench]', ...a);
-const sh = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26, ...opts }).toString();
+const sh = (cmd, args, opts = {}) => String(execFileSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26, ...opts }) ?? '');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // 1. Native Rust (release profile, as `cargo bench` builds it); also writes the workload for the peers.
@@ -138,5 +138,10 @@ md += `\n## Targets: ${key}, 16 M weights\n\n| ratio | measured | target |\n|---
 for (const [a, b, c] of rows) md += `| ${a} | ${b} | ${c} |\n`;
 md += `\nRatios above 1× mean quantlens' SIMD128 kernel is faster. Raw numbers: \`.bench/results.json\` (not committed).\n`;
 fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
-fs.writeFileSync(path.join(ROOT, 'docs/BENCHMARKS.md'), md);
+// Hand-written reading of the numbers below the marker survives a rerun (update it to match).
+const out = path.join(ROOT, 'docs/BENCHMARKS.md');
+const MARK = '<!-- notes: kept across runs -->';
+const old = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+if (old.includes(MARK)) md += `\n${old.slice(old.indexOf(MARK))}`;
+fs.writeFileSync(out, md);
 console.log(md);
