@@ -69,7 +69,8 @@ fn warnings(r: &Report) -> Vec<String> {
     let none = r.channels_without_finite();
     if none > 0 {
         out.push(format!(
-            "{none} channel(s) have no finite values: they get scale 1, zero point 0"
+            "{} no finite values: scale 1, zero point 0, and no error to measure",
+            format::plural(none, "channel has", "channels have")
         ));
     }
     if r.shape.len() == 1 && r.channels.len() > 1 {
