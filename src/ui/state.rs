@@ -200,13 +200,19 @@ impl AppState {
                 return state.fail(format!("{name}: {e}"));
             }
             let progress_name = name.clone();
-            let bytes = match files::read_all(&file, |f| {
-                state
-                    .status
-                    .set(Status::Loading(progress_name.clone(), Some(f)));
+            let read = files::read_all(&file, |f| {
+                // A newer load owns the status line.
+                if state.is_current(generation) {
+                    state
+                        .status
+                        .set(Status::Loading(progress_name.clone(), Some(f)));
+                }
             })
-            .await
-            {
+            .await;
+            if !state.is_current(generation) {
+                return;
+            }
+            let bytes = match read {
                 Ok(b) => b,
                 Err(e) => return state.fail(format!("{name}: {e}")),
             };

@@ -114,6 +114,17 @@ test('the sample picked last wins, even when an earlier one arrives later', asyn
   await page.waitForTimeout(1800);
   assert.match(await page.textContent('[data-testid=tensor-origin]'), /conv1/);
   assert.equal(await page.inputValue('[data-testid=sample-select]'), 'silero_vad__conv1');
+  // The same for a file still being read when a sample is picked: a 64 MiB .npy, then a sample.
+  const big = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'quantlens-')), 'slow.npy');
+  const hdr = "{'descr': '<f4', 'fortran_order': False, 'shape': (16777216,), }";
+  const hdrText = hdr + ' '.repeat((64 - ((10 + hdr.length + 1) % 64)) % 64) + '\n';
+  fs.writeFileSync(big, Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0, hdrText.length, 0]), Buffer.from(hdrText)]));
+  fs.truncateSync(big, 10 + hdrText.length + 4 * 16777216);
+  await page.setInputFiles('[data-testid=file-input]', big);
+  await selectSample(page, 'ppocrv4_det__conv2d_412_depthwise.npy');
+  await page.waitForTimeout(2500);
+  assert.match(await page.textContent('[data-testid=tensor-origin]'), /conv2d_412/);
+  fs.rmSync(path.dirname(big), { recursive: true });
   assert.deepEqual(page.problems, [], 'console errors');
   await page.close();
 });
