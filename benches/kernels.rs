@@ -49,20 +49,6 @@ fn main() {
 
 /// The workload as a .npy file, so numpy and onnxruntime time the same numbers.
 fn write_npy(path: &str, r: &Runner) {
-    let shape = r.tensor.shape();
-    let mut header = format!(
-        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}",
-        shape[0], shape[1]
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    for v in r.tensor.data() {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    std::fs::write(path, out).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let bytes = quantlens::formats::npy::encode_f32(r.tensor.shape(), r.tensor.data());
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
 }

@@ -15,16 +15,27 @@ fn file(path: &str) -> Vec<u8> {
 
 /// A .npy v1.0 file with the given header dict text and payload.
 fn npy_with(dict: &str, payload: &[u8]) -> Vec<u8> {
-    let mut header = dict.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend_from_slice(payload);
-    out
+    npy::encode(dict, payload)
+}
+
+#[test]
+fn encoded_npy_reads_back() {
+    let bytes = npy::encode_f32(&[2, 3], &[1.0, -2.0, 3.5, 0.0, 5.0, -6.25]);
+    assert_eq!(
+        bytes.len() % 64,
+        (6 * 4) % 64,
+        "data starts at a multiple of 64"
+    );
+    let l = npy::read_npy(&bytes).unwrap();
+    assert_eq!(l.tensor.shape(), &[2, 3]);
+    assert_eq!(l.tensor.data(), &[1.0, -2.0, 3.5, 0.0, 5.0, -6.25]);
+    assert_eq!(
+        npy::read_npy(&npy::encode_f32(&[3], &[1.0, 2.0, 3.0]))
+            .unwrap()
+            .tensor
+            .shape(),
+        &[3]
+    );
 }
 
 #[test]

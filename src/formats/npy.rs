@@ -94,6 +94,37 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, FormatError> {
     })
 }
 
+/// A `.npy` version 1.0 file from a header dict literal and raw data: the header is padded with
+/// spaces so the data starts at a multiple of 64 bytes, as NumPy writes it.
+pub fn encode(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = dict.to_string();
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = MAGIC.to_vec();
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header.len().min(usize::from(u16::MAX)) as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// A little-endian float32 `.npy` of `shape` (C order).
+pub fn encode_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let tuple = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    encode(
+        &format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}"),
+        &data,
+    )
+}
+
 /// Reads a `.npy` file held in memory.
 pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
     let h = read_header(bytes)?;
