@@ -126,11 +126,7 @@ fn case07_zero_d_array_is_one_element_per_tensor() {
     let r = analyze(&l.tensor, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
     assert_eq!(r.axis, None);
     assert_eq!(r.tensor_params.scale, (5.0f64 / 127.0) as f32);
-    let codes = quantize_tensor(
-        &l.tensor,
-        &Grids::PerTensor(quantizer(&r.spec, &r.tensor_params)),
-    )
-    .unwrap();
+    let codes = quantize_tensor(&l.tensor, &r.per_tensor_grids()).unwrap();
     assert_eq!(codes, vec![127]);
     assert_eq!(r.per_tensor.msqe, 0.0);
     // Per-channel on a 0-d tensor is refused with a message that says why.
@@ -209,14 +205,7 @@ fn case11_zero_and_constant_rows() {
         c1.err_per_channel.sum_sq_err, 0.0,
         "constant row dequantizes exactly"
     );
-    let grids = Grids::PerAxis {
-        axis: 0,
-        grids: r
-            .channels
-            .iter()
-            .map(|c| quantizer(&r.spec, &c.params))
-            .collect(),
-    };
+    let grids = r.per_channel_grids();
     let codes = quantize_tensor(&l.tensor, &grids).unwrap();
     assert!(codes[..64].iter().all(|&q| q == 0));
     assert!(codes[64..128].iter().all(|&q| q == 127));
@@ -275,8 +264,7 @@ fn case16_symmetric_maps_zero_exactly() {
     let t = load("16_sym_u8.npy").tensor;
     assert_eq!(t.data(), &[-1.0, 0.0, 1.0]);
     let r = analyze(&t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
-    let codes =
-        quantize_tensor(&t, &Grids::PerTensor(quantizer(&r.spec, &r.tensor_params))).unwrap();
+    let codes = quantize_tensor(&t, &r.per_tensor_grids()).unwrap();
     assert_eq!(codes, vec![-127, 0, 127]);
     // Symmetric uint8 on ONNX Runtime's [0, 255]: scale f32(2/255), zero point 128, and 0.0 -> 128.
     // (The catalogue's codes [0, 128, 255] assume -1/scale = -127.5 exactly; with the float32 scale
@@ -299,8 +287,7 @@ fn case17_ties_round_half_to_even() {
     let t = load("17_ties.npy").tensor;
     let r = analyze(&t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
     assert_eq!(r.tensor_params.scale, 1.0);
-    let codes =
-        quantize_tensor(&t, &Grids::PerTensor(quantizer(&r.spec, &r.tensor_params))).unwrap();
+    let codes = quantize_tensor(&t, &r.per_tensor_grids()).unwrap();
     assert_eq!(codes, vec![127, 0, 2, 2, 0, -2]);
     assert!(
         (r.per_tensor.msqe - 0.208_333_333_333_333_3).abs() < 1e-12,

@@ -2,8 +2,7 @@
 //! as the SIMD128 wasm build under Node: a real depthwise weight quantized exactly as onnxruntime's
 //! quantizer did (bit-exact codes), and every bundled sample's MSQE against the float64 reference.
 
-use quantlens::engine::analysis::quantizer;
-use quantlens::engine::quantize::{dequantize_tensor, quantize_tensor, Grids};
+use quantlens::engine::quantize::{dequantize_tensor, quantize_tensor};
 use quantlens::engine::{analyze, QuantSpec};
 use quantlens::formats::npy::read_npy;
 #[cfg(target_arch = "wasm32")]
@@ -42,14 +41,7 @@ fn real_depthwise_weight_matches_onnxruntime_bit_for_bit() {
         assert_eq!(s.params.zero_point, 0);
     }
     assert!(r.channels[494].is_all_zero() && r.channels[494].params.scale == 1.0);
-    let grids = Grids::PerAxis {
-        axis: 0,
-        grids: r
-            .channels
-            .iter()
-            .map(|c| quantizer(&r.spec, &c.params))
-            .collect(),
-    };
+    let grids = r.per_channel_grids();
     let codes = quantize_tensor(&input, &grids).unwrap();
     let want: Vec<i32> = want_codes.data().iter().map(|&v| v as i32).collect();
     assert_eq!(codes, want, "{CASE}: codes");

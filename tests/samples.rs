@@ -20,6 +20,16 @@ fn reference() -> Vec<Value> {
         .clone()
 }
 
+/// The `shape` of a samples.json entry.
+fn shape_of(r: &Value) -> Vec<usize> {
+    r["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
 fn rel(a: f64, b: f64) -> f64 {
     ((a - b) / b).abs()
 }
@@ -43,12 +53,7 @@ fn msqe_of_every_sample_matches_the_float64_reference() {
         .unwrap();
         let loaded = read_npy(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
         let t = &loaded.tensor;
-        let shape: Vec<usize> = r["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
+        let shape = shape_of(r);
         assert_eq!(t.shape(), &shape[..], "{file}");
         let rep = analyze(t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
         let want_t = r["msqe_per_tensor"].as_f64().unwrap();
@@ -116,12 +121,7 @@ fn the_page_sample_table_matches_samples_json() {
     for (s, r) in SAMPLES.iter().zip(&refs) {
         assert_eq!(s.file, r["file"].as_str().unwrap());
         assert_eq!(s.id, s.file.trim_end_matches(".npy"));
-        let shape: Vec<usize> = r["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
+        let shape = shape_of(r);
         assert_eq!(s.shape, &shape[..]);
         assert_eq!(s.layer, r["layer"].as_str().unwrap());
         assert!(Path::new(env!("CARGO_MANIFEST_DIR"))

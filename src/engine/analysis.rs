@@ -4,6 +4,7 @@ use super::histogram::{self, Histogram};
 use super::kernels::{self, ErrorSums, MinMax, Quantizer};
 use super::metrics;
 use super::params::{params_for_range, representable_range, QParams};
+use super::quantize::Grids;
 use super::spec::QuantSpec;
 use super::tensor::{ChannelLayout, Tensor};
 use super::EngineError;
@@ -100,6 +101,26 @@ impl Report {
     pub fn nonfinite(&self) -> usize {
         self.range.nonfinite
     }
+    /// The per-tensor scheme's grid, for quantizing the whole tensor.
+    pub fn per_tensor_grids(&self) -> Grids {
+        Grids::PerTensor(quantizer(&self.spec, &self.tensor_params))
+    }
+
+    /// The per-channel scheme's grids along the report's axis (a 0-d tensor has one grid).
+    pub fn per_channel_grids(&self) -> Grids {
+        match self.axis {
+            Some(axis) => Grids::PerAxis {
+                axis,
+                grids: self
+                    .channels
+                    .iter()
+                    .map(|c| quantizer(&self.spec, &c.params))
+                    .collect(),
+            },
+            None => self.per_tensor_grids(),
+        }
+    }
+
     pub fn element_count(&self) -> usize {
         self.layout.outer * self.layout.channels * self.layout.inner
     }
