@@ -323,7 +323,7 @@ fn case20_constant_channels_get_one_bar_and_a_padded_axis() {
     let r = analyze(&t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
     assert_all_finite(&r);
     for c in 0..r.channels.len() {
-        let h = channel_view(&t, &r, c).unwrap().histogram;
+        let h = channel_view(&t, &r, c, 99.99).unwrap().histogram;
         assert!(h.lo < h.hi && h.lo.is_finite() && h.hi.is_finite());
         assert_eq!(
             h.counts.iter().filter(|&&n| n > 0).count(),

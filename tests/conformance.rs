@@ -7,9 +7,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use quantlens::engine::analysis::quantizer;
 use quantlens::engine::kernels::Quantizer;
-use quantlens::engine::params::scale_zero_point;
-use quantlens::engine::quantize::{dequantize_tensor, quantize_tensor, Grids};
+use quantlens::engine::kernels::Step;
+use quantlens::engine::params::{params_for_range, scale_zero_point};
+use quantlens::engine::quantize::{dequantize_tensor, quantize_tensor, tf_fake_quant, Grids};
+use quantlens::engine::spec::Rounding;
 use quantlens::engine::{QuantSpec, Tensor};
 use quantlens::formats::npy::read_npy;
 use serde_json::Value;
@@ -91,12 +94,18 @@ impl Case {
     }
     fn grids(&self, scale: &[f32], zp: &[i32]) -> Result<Grids, String> {
         let (qmin, qmax) = (self.int("qmin")?, self.int("qmax")?);
-        let grid = |i: usize| Quantizer {
-            scale: scale[i],
-            zero_point: zp[i],
-            qmin,
-            qmax,
-        };
+        let grid = |i: usize| Quantizer::onnx(scale[i], zp[i], qmin, qmax);
+        if self.params()["granularity"].as_str() == Some("blocked") {
+            let block = self.params()["block_size"]
+                .as_u64()
+                .ok_or("params.block_size missing")? as usize;
+            let axis = self.axis().ok_or("blocked case without an axis")?;
+            return Ok(Grids::Blocked {
+                axis,
+                block,
+                grids: (0..scale.len()).map(grid).collect(),
+            });
+        }
         Ok(match self.axis() {
             Some(axis) => Grids::PerAxis {
                 axis,
@@ -116,20 +125,14 @@ fn run_case(dir: &Path) -> Result<Outcome, String> {
         json,
     };
     let kind = case.json["kind"].as_str().unwrap_or("").to_string();
-    if case.params()["granularity"].as_str() == Some("blocked") {
-        return Ok(Outcome::Skip(
-            "blocked (per-group) granularity comes with the per-group issue".into(),
-        ));
-    }
     match kind.as_str() {
         "quantize_dequantize" => quantize_dequantize(&case, true),
         "quantize" => quantize_dequantize(&case, false),
         "dequantize" => dequantize(&case),
         "scale_zero_point" => scale_zp(&case),
         "weight_quantization" => weight_quantization(&case),
-        k if k.starts_with("tf_") => Ok(Outcome::Skip(format!(
-            "TensorFlow kind '{k}' comes with the framework-presets issue"
-        ))),
+        "tf_quantize_scaled" => tf_quantize_scaled(&case),
+        "tf_fake_quant_per_channel" => tf_fake_quant_case(&case),
         other => Ok(Outcome::Fail(format!("unknown kind '{other}'"))),
     }
 }
@@ -177,6 +180,7 @@ fn scale_zp(case: &Case) -> Result<Outcome, String> {
         symmetric,
         narrow: symmetric && p["qtype"].as_str() == Some("int8"),
         reduce_range: p["reduce_range"].as_bool().unwrap_or(false),
+        ..QuantSpec::SYMMETRIC_INT8
     };
     if spec.quantizer_range() != (qmin, qmax) {
         return Ok(Outcome::Fail(format!(
@@ -265,6 +269,89 @@ fn weight_quantization(case: &Case) -> Result<Outcome, String> {
     let deq = dequantize_tensor(input.shape(), &codes, &grids).map_err(|e| e.to_string())?;
     if let Some(d) = first_bit_diff(&deq, case.load("expected_dequantized")?.data()) {
         return Ok(Outcome::Fail(format!("dequantized {d}")));
+    }
+    Ok(Outcome::Pass)
+}
+
+/// TensorFlow `quantize(mode='SCALED', round_mode='HALF_TO_EVEN', narrow_range=True)` per channel:
+/// the app's TFLite convention (codes = round(x · (127 / m)), narrow [-127, 127]) with the rounding
+/// switched to ties-to-even, fed each channel's given min/max. TF also reports the range it used,
+/// `±127 / scale_factor` with `scale_factor = 127 / m` capped at f32::MAX (so an all-zero channel
+/// reports ±127 / f32::MAX ≈ 3.7e-37): checked against the app's inverse scale.
+fn tf_quantize_scaled(case: &Case) -> Result<Outcome, String> {
+    let spec = QuantSpec {
+        rounding: Rounding::HalfEven,
+        ..quantlens::engine::spec::preset("tflite-int8")
+            .ok_or("no tflite-int8 preset")?
+            .spec
+    };
+    if spec.quantizer_range() != (case.int("qmin")?, case.int("qmax")?) {
+        return Ok(Outcome::Fail(format!("grid {:?}", spec.quantizer_range())));
+    }
+    let input = case.load("input")?;
+    let (mins, maxs) = (case.load("min")?, case.load("max")?);
+    let mut grids = Vec::new();
+    let (mut out_min, mut out_max) = (Vec::new(), Vec::new());
+    for (&lo, &hi) in mins.data().iter().zip(maxs.data()) {
+        let p = params_for_range(&spec, lo, hi);
+        grids.push(quantizer(&spec, &p));
+        let inv = match p.step {
+            Step::Multiply(m) if m > 0.0 => m,
+            Step::Multiply(_) => f32::MAX,
+            Step::Divide(d) => 1.0 / d,
+        };
+        out_max.push(127.0f32 / inv);
+        out_min.push(-(127.0f32 / inv));
+    }
+    let axis = case.axis().ok_or("no axis")?;
+    let codes =
+        quantize_tensor(&input, &Grids::PerAxis { axis, grids }).map_err(|e| e.to_string())?;
+    if let Some(d) = first_int_diff(&codes, &case.ints("expected_quantized")?) {
+        return Ok(Outcome::Fail(format!("quantized {d}")));
+    }
+    if let Some(d) = first_bit_diff(&out_min, case.load("expected_output_min")?.data()) {
+        return Ok(Outcome::Fail(format!("output_min {d}")));
+    }
+    if let Some(d) = first_bit_diff(&out_max, case.load("expected_output_max")?.data()) {
+        return Ok(Outcome::Fail(format!("output_max {d}")));
+    }
+    Ok(Outcome::Pass)
+}
+
+/// TensorFlow `fake_quant_with_min_max_vars_per_channel` (last axis): the engine's
+/// [`tf_fake_quant`] (TF's nudging and its shift-then-scale arithmetic) per channel, compared with
+/// the tolerance the case states.
+fn tf_fake_quant_case(case: &Case) -> Result<Outcome, String> {
+    let p = case.params();
+    let (qmin, qmax) = (
+        p["quant_min"].as_i64().ok_or("quant_min")? as i32,
+        p["quant_max"].as_i64().ok_or("quant_max")? as i32,
+    );
+    let input = case.load("input")?;
+    let (mins, maxs) = (case.load("min")?, case.load("max")?);
+    let channels = mins.len();
+    if case.axis() != Some(input.rank() - 1) || channels == 0 {
+        return Ok(Outcome::Fail("expected channels on the last axis".into()));
+    }
+    let want = case.load("expected_output")?;
+    for c in 0..channels {
+        let column: Vec<f32> = input
+            .data()
+            .iter()
+            .skip(c)
+            .step_by(channels)
+            .copied()
+            .collect();
+        let out = tf_fake_quant(&column, mins.data()[c], maxs.data()[c], qmin, qmax);
+        let tol = 1e-6 * 1f32.max(mins.data()[c].abs()).max(maxs.data()[c].abs());
+        for (r, &g) in out.iter().enumerate() {
+            let w = want.data()[r * channels + c];
+            if (g - w).abs() > tol {
+                return Ok(Outcome::Fail(format!(
+                    "row {r} channel {c}: got {g:e}, expected {w:e}, tolerance {tol:e}"
+                )));
+            }
+        }
     }
     Ok(Outcome::Pass)
 }

@@ -65,42 +65,12 @@ fn datasets(n: usize) -> Vec<(&'static str, Vec<f32>)> {
 
 fn quantizers() -> Vec<Quantizer> {
     vec![
-        Quantizer {
-            scale: 1.0,
-            zero_point: 0,
-            qmin: -128,
-            qmax: 127,
-        },
-        Quantizer {
-            scale: 0.5,
-            zero_point: -10,
-            qmin: -128,
-            qmax: 127,
-        },
-        Quantizer {
-            scale: 0.013,
-            zero_point: 128,
-            qmin: 0,
-            qmax: 255,
-        },
-        Quantizer {
-            scale: 0.0056070,
-            zero_point: 0,
-            qmin: -128,
-            qmax: 127,
-        },
-        Quantizer {
-            scale: 1e-30,
-            zero_point: 3,
-            qmin: -128,
-            qmax: 127,
-        },
-        Quantizer {
-            scale: 1e36,
-            zero_point: 0,
-            qmin: 0,
-            qmax: 255,
-        },
+        Quantizer::onnx(1.0, 0, -128, 127),
+        Quantizer::onnx(0.5, -10, -128, 127),
+        Quantizer::onnx(0.013, 128, 0, 255),
+        Quantizer::onnx(0.0056070, 0, -128, 127),
+        Quantizer::onnx(1e-30, 3, -128, 127),
+        Quantizer::onnx(1e36, 0, 0, 255),
     ]
 }
 
@@ -234,18 +204,8 @@ fn simd128_equals_scalar_bit_for_bit() {
 fn regression_error_stays_finite_next_to_f32_max() {
     let x = [f32::MAX, -f32::MAX, 3.3e38, 1.0, f32::MAX];
     for q in [
-        Quantizer {
-            scale: f32::MAX / 64.0,
-            zero_point: 0,
-            qmin: -128,
-            qmax: 127,
-        },
-        Quantizer {
-            scale: f32::MAX / 127.0 * 1.0001,
-            zero_point: 0,
-            qmin: -128,
-            qmax: 127,
-        },
+        Quantizer::onnx(f32::MAX / 64.0, 0, -128, 127),
+        Quantizer::onnx(f32::MAX / 127.0 * 1.0001, 0, -128, 127),
     ] {
         let e = kernels::quant_error(&x, &q);
         assert!(

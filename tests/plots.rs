@@ -21,7 +21,7 @@ fn draw_all(t: &Tensor, spec: QuantSpec, scale: f64) -> Vec<String> {
     let r = analyze(t, 0, spec).unwrap();
     let style = Style::new(scale);
     let c = r.channels.len() / 2;
-    let view = channel_view(t, &r, c).unwrap();
+    let view = channel_view(t, &r, c, 99.99).unwrap();
     let (w, hgt) = ((560.0 * scale) as u32, (300.0 * scale) as u32);
     let mut out = Vec::new();
     for which in 0..4 {
@@ -126,14 +126,14 @@ fn small_channels_show_each_value_and_where_it_lands() {
         "efficientnet_lite0__blocks15_depthwise_conv.npy",
     );
     let r = analyze(&t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
-    let view = channel_view(&t, &r, 291).unwrap();
+    let view = channel_view(&t, &r, 291, 99.99).unwrap();
     let values = view
         .values
         .as_ref()
         .expect("9 values per channel are shown");
     assert_eq!(values.len(), 9);
     // Each landing point is the dequantized value under that grid: recompute the errors.
-    let err = |f: fn(&(f32, f32, f32)) -> f32| -> f64 {
+    let err = |f: fn(&(f32, f32, f32, f32)) -> f32| -> f64 {
         values
             .iter()
             .map(|v| (f64::from(v.0) - f64::from(f(v))).powi(2))
@@ -143,6 +143,7 @@ fn small_channels_show_each_value_and_where_it_lands() {
     let c = &r.channels[291];
     assert!((err(|v| v.1) - c.msqe_per_tensor()).abs() <= 1e-18);
     assert!((err(|v| v.2) - c.msqe_per_channel()).abs() <= 1e-18);
+    assert!((err(|v| v.3) - c.msqe_per_group()).abs() <= 1e-18);
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, (560, 300)).into_drawing_area();
@@ -153,5 +154,5 @@ fn small_channels_show_each_value_and_where_it_lands() {
     // A large channel gets no strip.
     let t = load("assets/samples", "all_minilm_l6_v2__layer0_ffn_output.npy");
     let r = analyze(&t, 0, QuantSpec::SYMMETRIC_INT8).unwrap();
-    assert!(channel_view(&t, &r, 0).unwrap().values.is_none());
+    assert!(channel_view(&t, &r, 0, 99.99).unwrap().values.is_none());
 }

@@ -1,11 +1,18 @@
-//! One call: tensor + channel axis + scheme -> everything the page shows, for both granularities.
+//! One call: tensor + channel axis + options -> everything the page shows, for three granularities
+//! (per-tensor, per-channel, per-group), under one spec and one range method.
+//!
+//! Passes over the data: (1) every channel's finite min/max (and, for a range method other than
+//! min-max, the per-tensor range from the whole tensor); (2) per channel, one gather of its values,
+//! then codes + error under the tensor's grid, the channel's grid and each of its groups' grids;
+//! (3) the whole-tensor histogram.
 
 use super::histogram::{self, Histogram};
 use super::kernels::{self, ErrorSums, MinMax, Quantizer};
 use super::metrics;
-use super::params::{params_for_range, representable_range, QParams};
+use super::params::{params_for_range, representable_range, widened, QParams};
 use super::quantize::Grids;
-use super::spec::QuantSpec;
+use super::range::{self, RangeMethod};
+use super::spec::{Convention, Granularity, QuantSpec};
 use super::tensor::{ChannelLayout, Tensor};
 use super::EngineError;
 
@@ -14,7 +21,62 @@ pub const TENSOR_HISTOGRAM_BINS: usize = 120;
 /// Bins of a single channel's histogram.
 pub const CHANNEL_HISTOGRAM_BINS: usize = 60;
 
-/// One channel under both granularities.
+/// What to compute besides the tensor and its channel axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Options {
+    pub spec: QuantSpec,
+    pub method: RangeMethod,
+    /// Elements per group (≥ 1; larger than the axis gives one group per row).
+    pub group_size: usize,
+    /// The axis groups run along (normalized); `None` picks [`default_group_axis`].
+    pub group_axis: Option<usize>,
+}
+
+impl Options {
+    pub fn new(spec: QuantSpec) -> Options {
+        Options {
+            spec,
+            method: RangeMethod::MinMax,
+            group_size: 32,
+            group_axis: None,
+        }
+    }
+}
+
+/// The axis groups run along when none is chosen: the last axis that is not the channel axis
+/// (a row of a Linear weight, the kernel window of a PyTorch conv, the input channels of a TFLite
+/// HWIO weight), or the channel axis itself for a 1-D tensor.
+pub fn default_group_axis(rank: usize, channel_axis: usize) -> usize {
+    if rank <= 1 {
+        0
+    } else if channel_axis == rank - 1 {
+        rank - 2
+    } else {
+        rank - 1
+    }
+}
+
+/// One granule's grid and error.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Granule {
+    /// The range the method chose, widened to contain 0 (and ±max for symmetric specs): what the
+    /// scale rule was given.
+    pub clip: (f32, f32),
+    pub params: QParams,
+    pub err: ErrorSums,
+    /// Finite values outside `clip`.
+    pub clipped: usize,
+    /// Distinct codes used.
+    pub levels: u32,
+}
+
+impl Granule {
+    pub fn msqe(&self) -> f64 {
+        metrics::msqe(self.err.sum_sq_err, self.err.count)
+    }
+}
+
+/// One channel under the three granularities.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelStats {
     /// Finite min and max (`+inf`/`-inf` when the channel has no finite value).
@@ -23,10 +85,16 @@ pub struct ChannelStats {
     pub params: QParams,
     /// The real range the channel's own grid covers, `[(qmin - zp)·scale, (qmax - zp)·scale]`.
     pub chosen: (f64, f64),
+    /// The per-channel granule (clip range, error, clipped values, levels).
+    pub own: Granule,
     /// Error when the channel uses the tensor's one scale.
     pub err_per_tensor: ErrorSums,
     /// Error when the channel uses its own scale.
     pub err_per_channel: ErrorSums,
+    /// Error when the channel's groups use their own scales (summed over its groups).
+    pub err_per_group: ErrorSums,
+    /// Indices of this channel's groups in [`Report::groups`].
+    pub groups: std::ops::Range<usize>,
 }
 
 impl ChannelStats {
@@ -36,12 +104,58 @@ impl ChannelStats {
     pub fn msqe_per_channel(&self) -> f64 {
         metrics::msqe(self.err_per_channel.sum_sq_err, self.err_per_channel.count)
     }
+    pub fn msqe_per_group(&self) -> f64 {
+        metrics::msqe(self.err_per_group.sum_sq_err, self.err_per_group.count)
+    }
     /// Every finite value is zero (and there is at least one).
     pub fn is_all_zero(&self) -> bool {
         self.range.min == 0.0 && self.range.max == 0.0
     }
     pub fn has_finite(&self) -> bool {
         self.range.has_finite()
+    }
+}
+
+/// Bytes a quantized tensor takes under one granularity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Storage {
+    pub code_bytes: f64,
+    pub scale_bytes: f64,
+    pub zero_point_bytes: f64,
+}
+
+impl Storage {
+    pub fn total(&self) -> f64 {
+        self.code_bytes + self.scale_bytes + self.zero_point_bytes
+    }
+    /// `float32 bytes / total`.
+    pub fn compression(&self, elements: usize) -> f64 {
+        let t = self.total();
+        if t > 0.0 {
+            4.0 * elements as f64 / t
+        } else {
+            0.0
+        }
+    }
+    /// Scales and zero points as a percentage of the total.
+    pub fn overhead_percent(&self) -> f64 {
+        let t = self.total();
+        if t > 0.0 {
+            100.0 * (self.scale_bytes + self.zero_point_bytes) / t
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Bits one stored code occupies: the integer container a runtime would use (int2, int4, int8,
+/// int16), packed.
+pub fn container_bits(bits: u32) -> u32 {
+    match bits {
+        0..=2 => 2,
+        3..=4 => 4,
+        5..=8 => 8,
+        _ => 16,
     }
 }
 
@@ -53,37 +167,122 @@ pub struct SchemeSummary {
     pub sqnr_db: Option<f64>,
     pub max_abs_err: f64,
     pub sums: ErrorSums,
+    /// Cosine similarity of x and x̂ (1 when both are zero).
+    pub cosine: f64,
+    /// Finite values outside their granule's clipping range.
+    pub clipped: usize,
+    /// Number of granules (scales).
+    pub granules: usize,
+    /// Distinct codes used, averaged over granules (weighted by their finite values).
+    pub levels: f64,
+    /// `log2(levels used)` averaged over granules (weighted by their finite values).
+    pub effective_bits: f64,
+    /// The uniform-noise model `Δ²/12` (Δ = each granule's scale), weighted by finite values.
+    pub model_msqe: f64,
+    pub storage: Storage,
 }
 
 impl SchemeSummary {
-    fn from_sums(sums: ErrorSums) -> SchemeSummary {
-        SchemeSummary {
-            msqe: metrics::msqe(sums.sum_sq_err, sums.count),
-            sqnr_db: metrics::sqnr_db(sums.sum_sq_x, sums.sum_sq_err),
-            max_abs_err: sums.max_abs_err,
-            sums,
+    pub fn clipped_fraction(&self) -> f64 {
+        if self.sums.count == 0 {
+            0.0
+        } else {
+            self.clipped as f64 / self.sums.count as f64
         }
     }
+}
+
+/// Accumulates a [`SchemeSummary`] granule by granule.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    sums: ErrorSums,
+    clipped: usize,
+    granules: usize,
+    levels_w: f64,
+    bits_w: f64,
+    model_w: f64,
+}
+
+impl Totals {
+    fn add(&mut self, g: &Granule) {
+        self.sums = self.sums.merge(g.err);
+        self.clipped += g.clipped;
+        self.granules += 1;
+        let n = g.err.count as f64;
+        self.levels_w += n * f64::from(g.levels);
+        self.bits_w += n * f64::from(g.levels.max(1)).log2();
+        let s = f64::from(g.params.scale);
+        self.model_w += n * s * s / 12.0;
+    }
+
+    fn finish(self, spec: &QuantSpec, elements: usize, scale_bytes: f64) -> SchemeSummary {
+        let n = self.sums.count as f64;
+        let avg = |w: f64| if n > 0.0 { w / n } else { 0.0 };
+        let code_bytes = elements as f64 * f64::from(container_bits(spec.bits)) / 8.0;
+        let zero_point_bytes = if spec.symmetric {
+            0.0
+        } else {
+            self.granules as f64 * f64::from(container_bits(spec.bits)) / 8.0
+        };
+        SchemeSummary {
+            msqe: metrics::msqe(self.sums.sum_sq_err, self.sums.count),
+            sqnr_db: metrics::sqnr_db(self.sums.sum_sq_x, self.sums.sum_sq_err),
+            max_abs_err: self.sums.max_abs_err,
+            sums: self.sums,
+            cosine: metrics::cosine(
+                self.sums.sum_sq_x,
+                self.sums.sum_sq_xhat,
+                self.sums.sum_sq_err,
+            ),
+            clipped: self.clipped,
+            granules: self.granules,
+            levels: avg(self.levels_w),
+            effective_bits: avg(self.bits_w),
+            model_msqe: avg(self.model_w),
+            storage: Storage {
+                code_bytes,
+                scale_bytes: self.granules as f64 * scale_bytes,
+                zero_point_bytes,
+            },
+        }
+    }
+}
+
+/// How the groups tile the tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupLayout {
+    /// The axis groups run along (normalized).
+    pub axis: usize,
+    pub size: usize,
+    /// Groups in each channel.
+    pub per_channel: usize,
 }
 
 /// Everything the plots and numbers need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub spec: QuantSpec,
+    pub method: RangeMethod,
     pub shape: Vec<usize>,
     /// The normalized channel axis; `None` for a 0-d tensor, which is analysed as one channel.
     pub axis: Option<usize>,
     pub layout: ChannelLayout,
+    pub group: GroupLayout,
     /// Finite min/max of the whole tensor and the count of non-finite values.
     pub range: MinMax,
+    /// The per-tensor granule (one scale and zero point).
+    pub tensor: Granule,
     /// The one scale and zero point of the per-tensor scheme.
     pub tensor_params: QParams,
     /// The real range the per-tensor grid covers.
     pub tensor_chosen: (f64, f64),
     pub channels: Vec<ChannelStats>,
+    /// Every group, channel by channel (see [`ChannelStats::groups`]).
+    pub groups: Vec<Granule>,
     pub per_tensor: SchemeSummary,
     pub per_channel: SchemeSummary,
-    /// Histogram of all finite values.
+    pub per_group: SchemeSummary,
+    /// Histogram of all finite values (empty when computed without details).
     pub histogram: Histogram,
 }
 
@@ -91,6 +290,13 @@ impl Report {
     /// How many times lower the per-channel MSQE is (`None` when per-channel error is zero).
     pub fn improvement(&self) -> Option<f64> {
         (self.per_channel.msqe > 0.0).then(|| self.per_tensor.msqe / self.per_channel.msqe)
+    }
+    pub fn summary(&self, g: Granularity) -> &SchemeSummary {
+        match g {
+            Granularity::PerTensor => &self.per_tensor,
+            Granularity::PerChannel => &self.per_channel,
+            Granularity::PerGroup => &self.per_group,
+        }
     }
     pub fn zero_channels(&self) -> usize {
         self.channels.iter().filter(|c| c.is_all_zero()).count()
@@ -126,20 +332,157 @@ impl Report {
     }
 }
 
-/// The integer grid of a granule for `spec`: its scale/zero point, saturating at the type range.
+/// The integer grid of a granule for `spec`: its scale, zero point and step, saturating where the
+/// spec's convention saturates, rounding as the spec says.
 pub fn quantizer(spec: &QuantSpec, p: &QParams) -> Quantizer {
-    let (qmin, qmax) = spec.type_range();
+    let (qmin, qmax) = spec.saturation_range();
     Quantizer {
         scale: p.scale,
         zero_point: p.zero_point,
         qmin,
         qmax,
+        step: p.step,
+        rounding: spec.rounding,
     }
 }
 
-/// Quantizes `tensor` per-tensor and per-channel along `axis` (negative axes count from the end)
-/// with `spec`, and measures both. A 0-d tensor is analysed as a single channel with `axis: None`.
+/// Distinct codes, with a reusable bitset.
+struct LevelCounter {
+    lo: i32,
+    words: Vec<u64>,
+    sorted: Vec<i32>,
+}
+
+impl LevelCounter {
+    fn new(spec: &QuantSpec) -> LevelCounter {
+        let (lo, hi) = spec.type_range();
+        let n = (hi - lo + 1) as usize;
+        LevelCounter {
+            lo,
+            words: vec![0; n.div_ceil(64)],
+            sorted: Vec::new(),
+        }
+    }
+    fn clear(&mut self) {
+        self.words.iter_mut().for_each(|w| *w = 0);
+    }
+    fn mark(&mut self, codes: &[i32]) {
+        for &c in codes {
+            let i = (c - self.lo) as usize;
+            if let Some(w) = self.words.get_mut(i / 64) {
+                *w |= 1u64 << (i % 64);
+            }
+        }
+    }
+    fn count_marked(&self) -> u32 {
+        self.words.iter().map(|w| w.count_ones()).sum()
+    }
+    /// Distinct codes among `codes` (of `finite` values only: callers pass codes of finite values).
+    fn distinct(&mut self, codes: &[i32]) -> u32 {
+        if codes.len() * 8 < self.words.len() {
+            self.sorted.clear();
+            self.sorted.extend_from_slice(codes);
+            self.sorted.sort_unstable();
+            self.sorted.dedup();
+            self.sorted.len() as u32
+        } else {
+            self.clear();
+            self.mark(codes);
+            self.count_marked()
+        }
+    }
+}
+
+/// Working buffers reused across granules.
+#[derive(Default)]
+struct Scratch {
+    values: Vec<f32>,
+    group: Vec<f32>,
+    codes: Vec<i32>,
+    finite_codes: Vec<i32>,
+    method: Vec<f32>,
+}
+
+/// Codes, error, clipped count and levels of `values` under `params`.
+fn measure(
+    spec: &QuantSpec,
+    values: &[f32],
+    clip: (f32, f32),
+    params: QParams,
+    counter: &mut LevelCounter,
+    s: &mut Scratch,
+    mut mark_tensor: Option<&mut LevelCounter>,
+) -> Granule {
+    let q = quantizer(spec, &params);
+    s.codes.resize(values.len(), 0);
+    let err = kernels::quant_error_codes(values, &q, &mut s.codes);
+    s.finite_codes.clear();
+    let mut clipped = 0;
+    let (lo, hi) = clip;
+    for (&v, &c) in values.iter().zip(&s.codes) {
+        if v.is_finite() {
+            s.finite_codes.push(c);
+            if v < lo || v > hi {
+                clipped += 1;
+            }
+        }
+    }
+    if let Some(t) = mark_tensor.as_deref_mut() {
+        t.mark(&s.finite_codes);
+    }
+    let levels = counter.distinct(&s.finite_codes);
+    Granule {
+        clip,
+        params,
+        err,
+        clipped,
+        levels,
+    }
+}
+
+/// The range `method` picks for `values`, widened as the scale rule will widen it.
+fn clip_range(
+    opts: &Options,
+    values: &[f32],
+    minmax: MinMax,
+    scratch: &mut Vec<f32>,
+) -> (f32, f32) {
+    let spec = &opts.spec;
+    let (lo, hi) = match opts.method {
+        RangeMethod::MinMax => {
+            if minmax.has_finite() {
+                (minmax.min, minmax.max)
+            } else {
+                (0.0, 0.0)
+            }
+        }
+        m => {
+            let grid = |lo: f32, hi: f32| quantizer(spec, &params_for_range(spec, lo, hi));
+            let c = range::choose_range(values, m, spec.bits, spec.symmetric, &grid, scratch);
+            (c.lo, c.hi)
+        }
+    };
+    widened(spec, lo, hi)
+}
+
+/// Quantizes `tensor` per tensor, per channel along `axis` (negative axes count from the end) and
+/// per group, with `opts`, and measures all three. A 0-d tensor is analysed as a single channel
+/// with `axis: None`.
 pub fn analyze(tensor: &Tensor, axis: isize, spec: QuantSpec) -> Result<Report, EngineError> {
+    analyze_with(tensor, axis, &Options::new(spec))
+}
+
+pub fn analyze_with(tensor: &Tensor, axis: isize, opts: &Options) -> Result<Report, EngineError> {
+    analyze_inner(tensor, axis, opts, true)
+}
+
+fn analyze_inner(
+    tensor: &Tensor,
+    axis: isize,
+    opts: &Options,
+    details: bool,
+) -> Result<Report, EngineError> {
+    let spec = opts.spec;
     let (axis, layout) = if tensor.rank() == 0 {
         (
             None,
@@ -153,53 +496,191 @@ pub fn analyze(tensor: &Tensor, axis: isize, spec: QuantSpec) -> Result<Report, 
         let a = tensor.normalize_axis(axis)?;
         (Some(a), tensor.layout(a)?)
     };
+    let shape = tensor.shape();
+    let rank = shape.len();
     let data = tensor.data();
-    let mut scratch = Vec::new();
+    let group_size = opts.group_size.max(1);
+    let group_axis = match (axis, opts.group_axis) {
+        (None, _) => 0,
+        (Some(a), Some(g)) if g < rank && (g != a || rank == 1) => g,
+        (Some(a), _) => default_group_axis(rank, a),
+    };
+    // Within one channel's gathered values (the other axes in C order): the group axis's extent
+    // and what lies before and after it. A 1-D tensor groups across channels instead.
+    let across = rank <= 1;
+    let (g_outer, g_dim, g_inner) = if across {
+        (1, layout.channel_len(), 1)
+    } else {
+        let rest: Vec<usize> = (0..rank)
+            .filter(|&d| Some(d) != axis)
+            .map(|d| shape[d])
+            .collect();
+        let gp = if Some(group_axis) > axis {
+            group_axis - 1
+        } else {
+            group_axis
+        };
+        (
+            rest[..gp].iter().product::<usize>(),
+            rest[gp],
+            rest[gp + 1..].iter().product::<usize>(),
+        )
+    };
+    let blocks = g_dim.div_ceil(group_size);
+    let per_channel_groups = g_outer * blocks * g_inner;
+
+    let mut s = Scratch::default();
+    let mut counter = LevelCounter::new(&spec);
+    let mut tensor_levels = LevelCounter::new(&spec);
 
     // Pass 1: the range of every channel; the tensor's range is their union.
     let mut ranges = Vec::with_capacity(layout.channels);
     for c in 0..layout.channels {
-        let values = channel_values(tensor, data, layout, c, &mut scratch);
+        let values = channel_values(tensor, data, layout, c, &mut s.values);
         ranges.push(kernels::min_max_finite(values));
     }
     let range = ranges.iter().fold(MinMax::EMPTY, |acc, r| acc.merge(*r));
-    let tensor_params = params_for_range(&spec, range.min, range.max);
-    let tensor_q = quantizer(&spec, &tensor_params);
+    let tensor_clip = clip_range(opts, data, range, &mut s.method);
+    let tensor_params = params_for_range(&spec, tensor_clip.0, tensor_clip.1);
 
-    // Pass 2: error of every channel under the tensor's grid and under its own.
+    // Pass 2: per channel, error under the tensor's grid, its own grid and its groups' grids.
     let mut channels = Vec::with_capacity(layout.channels);
-    let mut total_t = ErrorSums::default();
-    let mut total_c = ErrorSums::default();
+    let mut groups: Vec<Granule> = Vec::with_capacity(if across {
+        layout.channels.div_ceil(group_size)
+    } else {
+        layout.channels * per_channel_groups
+    });
+    let mut t_tensor = Totals::default();
+    let mut t_channel = Totals::default();
+    let mut t_group = Totals::default();
+    let mut tensor_err = ErrorSums::default();
+    let mut tensor_clipped = 0;
+    let mut values_buf = std::mem::take(&mut s.values);
     for (c, r) in ranges.iter().enumerate() {
-        let values = channel_values(tensor, data, layout, c, &mut scratch);
-        let params = params_for_range(&spec, r.min, r.max);
-        let err_per_tensor = kernels::quant_error(values, &tensor_q);
-        let err_per_channel = kernels::quant_error(values, &quantizer(&spec, &params));
-        total_t = total_t.merge(err_per_tensor);
-        total_c = total_c.merge(err_per_channel);
+        let values = channel_values(tensor, data, layout, c, &mut values_buf);
+        // Per tensor: the channel's share of the one granule.
+        let shared = measure(
+            &spec,
+            values,
+            tensor_clip,
+            tensor_params,
+            &mut counter,
+            &mut s,
+            Some(&mut tensor_levels),
+        );
+        tensor_err = tensor_err.merge(shared.err);
+        tensor_clipped += shared.clipped;
+        // Per channel.
+        let clip = clip_range(opts, values, *r, &mut s.method);
+        let params = params_for_range(&spec, clip.0, clip.1);
+        let own = measure(&spec, values, clip, params, &mut counter, &mut s, None);
+        t_channel.add(&own);
+        // Per group.
+        let first = groups.len();
+        let mut err_per_group = ErrorSums::default();
+        if !across {
+            for o in 0..g_outer {
+                for b in 0..blocks {
+                    let k0 = b * group_size;
+                    let k1 = (k0 + group_size).min(g_dim);
+                    for i in 0..g_inner {
+                        let mut gv = std::mem::take(&mut s.group);
+                        gv.clear();
+                        if g_inner == 1 {
+                            let base = o * g_dim;
+                            gv.extend_from_slice(&values[base + k0..base + k1]);
+                        } else {
+                            gv.extend((k0..k1).map(|k| values[(o * g_dim + k) * g_inner + i]));
+                        }
+                        let g = group_granule(opts, &gv, &mut counter, &mut s);
+                        s.group = gv;
+                        err_per_group = err_per_group.merge(g.err);
+                        t_group.add(&g);
+                        groups.push(g);
+                    }
+                }
+            }
+        }
         channels.push(ChannelStats {
             range: *r,
             params,
             chosen: representable_range(&spec, &params),
-            err_per_tensor,
-            err_per_channel,
+            own,
+            err_per_tensor: shared.err,
+            err_per_channel: own.err,
+            err_per_group,
+            groups: first..groups.len(),
         });
     }
+    if across {
+        // A 1-D tensor: groups of consecutive elements, each channel (one element) inside one.
+        for (gi, chunk) in data.chunks(group_size).enumerate() {
+            let g = group_granule(opts, chunk, &mut counter, &mut s);
+            t_group.add(&g);
+            for (k, &v) in chunk.iter().enumerate() {
+                let c = gi * group_size + k;
+                let e = kernels::quant_error(&[v], &quantizer(&spec, &g.params));
+                channels[c].err_per_group = e;
+                channels[c].groups = gi..gi + 1;
+            }
+            groups.push(g);
+        }
+    }
+    let tensor_granule = Granule {
+        clip: tensor_clip,
+        params: tensor_params,
+        err: tensor_err,
+        clipped: tensor_clipped,
+        levels: tensor_levels.count_marked(),
+    };
+    t_tensor.add(&tensor_granule);
 
-    let (lo, hi) = histogram::bounds(range.min, range.max);
+    let elements = data.len();
+    let scale_bytes = if spec.convention == Convention::Ggml {
+        2.0
+    } else {
+        4.0
+    };
+    let histogram = if details {
+        let (lo, hi) = histogram::bounds(range.min, range.max);
+        histogram::histogram(data, lo, hi, TENSOR_HISTOGRAM_BINS)
+    } else {
+        histogram::histogram(&[], 0.0, 1.0, 1)
+    };
     Ok(Report {
         spec,
-        shape: tensor.shape().to_vec(),
+        method: opts.method,
+        shape: shape.to_vec(),
         axis,
         layout,
+        group: GroupLayout {
+            axis: group_axis,
+            size: group_size,
+            per_channel: if across { 1 } else { per_channel_groups },
+        },
         range,
+        tensor: tensor_granule,
         tensor_params,
         tensor_chosen: representable_range(&spec, &tensor_params),
         channels,
-        per_tensor: SchemeSummary::from_sums(total_t),
-        per_channel: SchemeSummary::from_sums(total_c),
-        histogram: histogram::histogram(data, lo, hi, TENSOR_HISTOGRAM_BINS),
+        groups,
+        per_tensor: t_tensor.finish(&spec, elements, scale_bytes),
+        per_channel: t_channel.finish(&spec, elements, scale_bytes),
+        per_group: t_group.finish(&spec, elements, scale_bytes),
+        histogram,
     })
+}
+
+fn group_granule(
+    opts: &Options,
+    values: &[f32],
+    counter: &mut LevelCounter,
+    s: &mut Scratch,
+) -> Granule {
+    let mm = kernels::min_max_finite(values);
+    let clip = clip_range(opts, values, mm, &mut s.method);
+    let params = params_for_range(&opts.spec, clip.0, clip.1);
+    measure(&opts.spec, values, clip, params, counter, s, None)
 }
 
 fn channel_values<'a>(
@@ -215,46 +696,181 @@ fn channel_values<'a>(
     tensor.channel(layout, c, scratch)
 }
 
+/// Total MSQE and the Δ²/12 model of the three granularities at each bit width.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SweepPoint {
+    pub bits: u32,
+    pub msqe: [f64; 3],
+    pub model: [f64; 3],
+}
+
+/// The bit-width sweep: [`analyze_with`] at each of `bits` (other options unchanged), summaries only.
+pub fn sweep(
+    tensor: &Tensor,
+    axis: isize,
+    opts: &Options,
+    bits: impl IntoIterator<Item = u32>,
+) -> Result<Vec<SweepPoint>, EngineError> {
+    bits.into_iter()
+        .map(|b| {
+            let o = Options {
+                spec: QuantSpec {
+                    bits: b,
+                    ..opts.spec
+                },
+                ..*opts
+            };
+            let r = analyze_inner(tensor, axis, &o, false)?;
+            let sums = [&r.per_tensor, &r.per_channel, &r.per_group];
+            Ok(SweepPoint {
+                bits: b,
+                msqe: sums.map(|s| s.msqe),
+                model: sums.map(|s| s.model_msqe),
+            })
+        })
+        .collect()
+}
+
 /// Channels with at most this many values also get every value drawn with where it lands.
 pub const MAX_CHANNEL_VALUES_SHOWN: usize = 64;
 
+/// The range methods compared on the selected channel's histogram.
+pub fn compared_methods(percentile: f64) -> [RangeMethod; 6] {
+    use super::range::AciqPrior;
+    [
+        RangeMethod::MinMax,
+        RangeMethod::Percentile(percentile),
+        RangeMethod::Mse,
+        RangeMethod::Entropy,
+        RangeMethod::Aciq(AciqPrior::Laplace),
+        RangeMethod::Aciq(AciqPrior::Gaussian),
+    ]
+}
+
 /// What the selected-channel chart needs: the histogram of channel `c` over its own finite range
-/// (see [`histogram::bounds`]) and, for a small channel, each value with its dequantized value
-/// under the per-tensor grid and under the channel's own grid.
+/// (see [`histogram::bounds`]); for a small channel, each value with its dequantized value under
+/// the per-tensor, per-channel and per-group grids; the clipping range every range method picks
+/// for this channel; the real ranges of its groups' grids.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelView {
     pub channel: usize,
     pub histogram: Histogram,
-    /// `(x, x̂ per-tensor, x̂ per-channel)` for every finite value, when there are few enough.
-    pub values: Option<Vec<(f32, f32, f32)>>,
+    /// `(x, x̂ per-tensor, x̂ per-channel, x̂ per-group)` for every finite value, when few enough.
+    pub values: Option<Vec<(f32, f32, f32, f32)>>,
+    /// `(method, clip range)` for each of [`compared_methods`].
+    pub methods: Vec<(RangeMethod, (f32, f32))>,
+    /// The representable range of each of this channel's groups.
+    pub group_ranges: Vec<(f64, f64)>,
 }
 
-pub fn channel_view(tensor: &Tensor, report: &Report, c: usize) -> Option<ChannelView> {
+pub fn channel_view(
+    tensor: &Tensor,
+    report: &Report,
+    c: usize,
+    percentile: f64,
+) -> Option<ChannelView> {
     let stats = report.channels.get(c)?;
+    let spec = report.spec;
     let mut scratch = Vec::new();
     let values = channel_values(tensor, tensor.data(), report.layout, c, &mut scratch);
     let (lo, hi) = histogram::bounds(stats.range.min, stats.range.max);
     let histogram = histogram::histogram(values, lo, hi, CHANNEL_HISTOGRAM_BINS);
+    let mut method_scratch = Vec::new();
+    let methods = compared_methods(percentile)
+        .into_iter()
+        .map(|m| {
+            let opts = Options {
+                method: m,
+                ..Options::new(spec)
+            };
+            (
+                m,
+                clip_range(&opts, values, stats.range, &mut method_scratch),
+            )
+        })
+        .collect();
+    let group_ranges = report.groups[stats.groups.clone()]
+        .iter()
+        .map(|g| representable_range(&spec, &g.params))
+        .collect();
     let finite: Vec<f32> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    let values = (finite.len() <= MAX_CHANNEL_VALUES_SHOWN).then(|| {
-        let roundtrip = |p: &QParams| {
-            let q = quantizer(&report.spec, p);
-            let mut codes = vec![0i32; finite.len()];
-            kernels::quantize(&finite, &q, &mut codes);
-            let mut out = vec![0f32; finite.len()];
+    let values = (finite.len() <= MAX_CHANNEL_VALUES_SHOWN && report.axis.is_some()).then(|| {
+        let roundtrip = |x: &[f32], p: &QParams| {
+            let q = quantizer(&spec, p);
+            let mut codes = vec![0i32; x.len()];
+            kernels::quantize(x, &q, &mut codes);
+            let mut out = vec![0f32; x.len()];
             kernels::dequantize(&codes, &q, &mut out);
             out
         };
-        let (t, own) = (roundtrip(&report.tensor_params), roundtrip(&stats.params));
+        let t = roundtrip(&finite, &report.tensor_params);
+        let own = roundtrip(&finite, &stats.params);
+        // Per group: each value under the grid of the group it belongs to.
+        let g = group_roundtrip(report, values, c, &roundtrip);
         finite
             .iter()
-            .zip(t.iter().zip(&own))
-            .map(|(&x, (&a, &b))| (x, a, b))
+            .enumerate()
+            .map(|(i, &x)| (x, t[i], own[i], g.get(i).copied().unwrap_or(x)))
             .collect()
     });
     Some(ChannelView {
         channel: c,
         histogram,
         values,
+        methods,
+        group_ranges,
     })
+}
+
+/// x̂ of channel `c`'s finite values (in channel order) under their groups' grids.
+fn group_roundtrip(
+    report: &Report,
+    values: &[f32],
+    c: usize,
+    roundtrip: &dyn Fn(&[f32], &QParams) -> Vec<f32>,
+) -> Vec<f32> {
+    let stats = &report.channels[c];
+    let groups = &report.groups[stats.groups.clone()];
+    if report.shape.len() <= 1 {
+        return groups
+            .first()
+            .map(|g| {
+                roundtrip(
+                    &values
+                        .iter()
+                        .copied()
+                        .filter(|v| v.is_finite())
+                        .collect::<Vec<_>>(),
+                    &g.params,
+                )
+            })
+            .unwrap_or_default();
+    }
+    // Which group each position of the gathered channel belongs to.
+    let axis = report.axis.unwrap_or(0);
+    let rest: Vec<usize> = (0..report.shape.len())
+        .filter(|&d| d != axis)
+        .map(|d| report.shape[d])
+        .collect();
+    let ga = report.group.axis;
+    let gp = if ga > axis { ga - 1 } else { ga };
+    let dim = rest[gp];
+    let inner: usize = rest[gp + 1..].iter().product();
+    let blocks = dim.div_ceil(report.group.size);
+    let mut out = Vec::new();
+    for (pos, &v) in values.iter().enumerate() {
+        if !v.is_finite() {
+            continue;
+        }
+        let i = pos % inner;
+        let k = (pos / inner) % dim;
+        let o = pos / (inner * dim);
+        let gi = (o * blocks + k / report.group.size) * inner + i;
+        let xh = groups
+            .get(gi)
+            .map(|g| roundtrip(&[v], &g.params)[0])
+            .unwrap_or(v);
+        out.push(xh);
+    }
+    out
 }

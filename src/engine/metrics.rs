@@ -22,6 +22,19 @@ pub fn sqnr_db(sum_sq_x: f64, sum_sq_err: f64) -> Option<f64> {
     }
 }
 
+/// Cosine similarity of x and x̂ from `Σx²`, `Σx̂²` and `Σ(x − x̂)²` (`Σxx̂ = (Σx² + Σx̂² − Σe²) / 2`).
+/// 1 when both are zero; 0 when exactly one is.
+pub fn cosine(sum_sq_x: f64, sum_sq_xhat: f64, sum_sq_err: f64) -> f64 {
+    if sum_sq_x == 0.0 && sum_sq_xhat == 0.0 {
+        return 1.0;
+    }
+    let denom = (sum_sq_x * sum_sq_xhat).sqrt();
+    if denom == 0.0 || !denom.is_finite() {
+        return 0.0;
+    }
+    ((sum_sq_x + sum_sq_xhat - sum_sq_err) / (2.0 * denom)).clamp(-1.0, 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +46,11 @@ mod tests {
         assert_eq!(sqnr_db(0.0, 0.0), None);
         assert_eq!(msqe(3.0, 0), 0.0);
         assert_eq!(msqe(3.0, 2), 1.5);
+        // x = (1, 0), x̂ = (0, 1): orthogonal.
+        assert_eq!(cosine(1.0, 1.0, 2.0), 0.0);
+        // x̂ = x: identical.
+        assert_eq!(cosine(5.0, 5.0, 0.0), 1.0);
+        assert_eq!(cosine(0.0, 0.0, 0.0), 1.0);
+        assert_eq!(cosine(1.0, 0.0, 1.0), 0.0);
     }
 }

@@ -6,6 +6,7 @@ pub mod kernels;
 pub mod metrics;
 pub mod params;
 pub mod quantize;
+pub mod range;
 pub mod spec;
 pub mod tensor;
 

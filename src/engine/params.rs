@@ -1,16 +1,20 @@
 //! From a real range to (scale, zero point), with the degenerate rules.
 
-use super::spec::QuantSpec;
+use super::kernels::Step;
+use super::spec::{Convention, QuantSpec};
 
-/// Scale and zero point of one granule (the whole tensor or one channel).
+/// Scale and zero point of one granule (the whole tensor, a channel or a group).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QParams {
-    /// Always finite and positive.
+    /// The stored scale, which dequantization multiplies by: always finite and never negative
+    /// (0 only where a framework stores 0: TFLite's all-zero channels).
     pub scale: f32,
     pub zero_point: i32,
     /// The range was empty or too small for a float32 scale (all zero, no finite values, or
-    /// subnormal only), so the fallback scale 1 / zero point 0 was used.
+    /// subnormal only), so the convention's fallback was used.
     pub degenerate: bool,
+    /// How values are brought onto the grid (division by the scale, or multiplication by an inverse).
+    pub step: Step,
 }
 
 /// Smallest positive normal float32 (`numpy.finfo(float32).tiny`), the threshold of the degenerate rule.
@@ -60,6 +64,7 @@ pub fn scale_zero_point(
             scale: 1.0,
             zero_point: 0,
             degenerate: true,
+            step: Step::Divide(1.0),
         };
     }
     let zp = if symmetric {
@@ -68,17 +73,189 @@ pub fn scale_zero_point(
         (f64::from(qmin) - f64::from(lo) / scale64).round_ties_even()
     };
     let scale = scale64 as f32;
+    let scale = if scale.is_finite() { scale } else { f32::MAX };
     QParams {
-        scale: if scale.is_finite() { scale } else { f32::MAX },
+        scale,
         zero_point: (zp as i32).clamp(qmin, qmax),
         degenerate: false,
+        step: Step::Divide(scale),
     }
 }
 
-/// Scale and zero point of `spec` for a data range `[rmin, rmax]` (the finite min and max).
+/// PyTorch's float32 epsilon, the smallest scale its observers return (`torch.finfo(torch.float32).eps`).
+pub const TORCH_EPS: f32 = f32::EPSILON;
+/// pytorch-quantization treats an amax at or below this as zero (`1 / (1 << 24)`).
+pub const TENSORRT_ZERO_AMAX: f32 = 1.0 / 16_777_216.0;
+
+/// The range a granule's scale is chosen for, for `spec`: widened to contain 0 and, for a
+/// symmetric spec, made `±max|x|` (float32, as every convention starts).
+pub fn widened(spec: &QuantSpec, rmin: f32, rmax: f32) -> (f32, f32) {
+    let lo = if rmin < 0.0 { rmin.max(f32::MIN) } else { 0.0 };
+    let hi = if rmax > 0.0 { rmax.min(f32::MAX) } else { 0.0 };
+    if spec.symmetric {
+        let a = if -lo > hi { -lo } else { hi };
+        (-a, a)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// Zero point of a symmetric grid: its centre, `round_half_even((qmin + qmax) / 2)`
+/// (0 for every signed grid, 128 for uint8 [0, 255], 127 for [0, 254]).
+fn centre(qmin: i32, qmax: i32) -> i32 {
+    (f64::from(qmin + qmax) / 2.0).round_ties_even() as i32
+}
+
+/// A finite float32 (an overflow gives `f32::MAX`).
+fn finite(v: f32) -> f32 {
+    if v.is_finite() {
+        v
+    } else {
+        f32::MAX
+    }
+}
+
+/// Scale, zero point and quantizing step for the real range `[rmin, rmax]` under `spec`'s
+/// convention (see [`Convention`] for each framework's rules and sources). Never NaN or infinite.
 pub fn params_for_range(spec: &QuantSpec, rmin: f32, rmax: f32) -> QParams {
     let (qmin, qmax) = spec.quantizer_range();
-    scale_zero_point(rmin, rmax, qmin, qmax, spec.symmetric, None)
+    match (spec.convention, spec.symmetric) {
+        (Convention::OnnxRuntime, _) | (Convention::TensorRt | Convention::Ggml, false) => {
+            scale_zero_point(rmin, rmax, qmin, qmax, spec.symmetric, None)
+        }
+        (Convention::PyTorch, symmetric) => pytorch(spec, rmin, rmax, qmin, qmax, symmetric),
+        (Convention::TfLite, true) => {
+            // SymmetricPerChannelQuantization: scale = half_range / 127, inverse = 127 / half_range,
+            // both 0 for an all-zero channel.
+            let (_, a) = widened(spec, rmin, rmax);
+            let q = qmax as f32;
+            let degenerate = a == 0.0;
+            let inv = if degenerate { 0.0 } else { finite(q / a) };
+            QParams {
+                scale: a / q,
+                zero_point: centre(qmin, qmax),
+                degenerate,
+                step: Step::Multiply(inv),
+            }
+        }
+        (Convention::TfLite, false) => {
+            // GetAsymmetricQuantizationParams, then AffineQuantize divides by the scale.
+            let (lo, hi) = widened(spec, rmin, rmax);
+            let (qlo, qhi) = (qmin as f32, qmax as f32);
+            let scale = finite((hi - lo) / (qhi - qlo));
+            let from_min = if scale != 0.0 { qlo - lo / scale } else { qlo };
+            let zero_point = if from_min < qlo {
+                qmin
+            } else if from_min > qhi {
+                qmax
+            } else {
+                from_min.round() as i32
+            };
+            let degenerate = scale == 0.0;
+            QParams {
+                scale,
+                zero_point,
+                degenerate,
+                step: if degenerate {
+                    Step::Multiply(0.0)
+                } else {
+                    Step::Divide(scale)
+                },
+            }
+        }
+        (Convention::TensorRt, true) => {
+            let (_, a) = widened(spec, rmin, rmax);
+            if a <= TENSORRT_ZERO_AMAX {
+                return QParams {
+                    scale: 1.0,
+                    zero_point: centre(qmin, qmax),
+                    degenerate: true,
+                    step: Step::Divide(1.0),
+                };
+            }
+            let scale = a / qmax as f32;
+            QParams {
+                scale,
+                zero_point: centre(qmin, qmax),
+                degenerate: false,
+                step: Step::Divide(scale),
+            }
+        }
+        (Convention::Ggml, true) => {
+            // quantize_row_q8_0_ref: d = amax / 127, id = d ? 1/d : 0, stored d = fp16(d).
+            let (_, a) = widened(spec, rmin, rmax);
+            let d = a / qmax as f32;
+            let id = if d != 0.0 { finite(1.0 / d) } else { 0.0 };
+            QParams {
+                scale: half::f16::from_f32(d).to_f32(),
+                zero_point: centre(qmin, qmax),
+                degenerate: d == 0.0,
+                step: Step::Multiply(id),
+            }
+        }
+    }
+}
+
+/// TensorFlow's fake-quant nudging (`FakeQuantWithMinMaxVarsPerChannel`, `Nudge` in
+/// tensorflow/core/kernels/fake_quant_ops_functor.h): the range is *not* widened to contain 0;
+/// `scale = (max - min) / (qmax - qmin)`, `zp = round(qmin - min / scale)` (ties away) clamped to
+/// the grid, so a range that excludes 0 is shifted until one grid point is 0. Codes multiply by
+/// `1 / scale` (TF's `inv_nudged_scale`); values beyond the nudged range clamp. `min == max == 0` gives scale 0 and codes 0.
+pub fn tf_nudged(rmin: f32, rmax: f32, qmin: i32, qmax: i32) -> QParams {
+    let (qlo, qhi) = (qmin as f32, qmax as f32);
+    let scale = finite((rmax - rmin) / (qhi - qlo));
+    if !(scale > 0.0) {
+        return QParams {
+            scale: 0.0,
+            zero_point: qmin,
+            degenerate: true,
+            step: Step::Multiply(0.0),
+        };
+    }
+    let from_min = qlo - rmin / scale;
+    let zero_point = if from_min < qlo {
+        qmin
+    } else if from_min > qhi {
+        qmax
+    } else {
+        from_min.round() as i32
+    };
+    QParams {
+        scale,
+        zero_point,
+        degenerate: false,
+        step: Step::Multiply(finite(1.0 / scale)),
+    }
+}
+
+/// PyTorch `_calculate_qparams` in float32, with FBGEMM's multiply-by-inverse quantization.
+fn pytorch(
+    spec: &QuantSpec,
+    rmin: f32,
+    rmax: f32,
+    qmin: i32,
+    qmax: i32,
+    symmetric: bool,
+) -> QParams {
+    let (lo, hi) = widened(spec, rmin, rmax);
+    let raw = if symmetric {
+        hi / ((qmax - qmin) as f32 / 2.0)
+    } else {
+        finite(hi - lo) / (qmax - qmin) as f32
+    };
+    let degenerate = raw <= TORCH_EPS;
+    let scale = if degenerate { TORCH_EPS } else { finite(raw) };
+    let zero_point = if symmetric {
+        centre(qmin, qmax)
+    } else {
+        (qmin - (lo / scale).round_ties_even() as i32).clamp(qmin, qmax)
+    };
+    QParams {
+        scale,
+        zero_point,
+        degenerate,
+        step: Step::Multiply(finite(1.0 / scale)),
+    }
 }
 
 /// The real range a scheme can represent without clipping: `[(qmin - zp) * scale, (qmax - zp) * scale]`.

@@ -7,12 +7,23 @@ use plotters::style::text_anchor::HPos;
 
 use super::{
     base_mesh, clear, dashed, err, frame, is_narrow, note, pad, Chart, PlotResult, Style, DATA,
-    PER_CHANNEL, PER_TENSOR,
+    PER_CHANNEL, PER_GROUP, PER_TENSOR,
 };
 use crate::engine::analysis::ChannelView;
 use crate::engine::histogram::Histogram;
+use crate::engine::range::{AciqPrior, RangeMethod};
 use crate::engine::Report;
 use crate::format;
+
+/// Colours of the range-method rows on the channel histogram (dark, distinct from the schemes').
+const METHOD_COLORS: [RGBColor; 6] = [
+    RGBColor(52, 58, 64),
+    RGBColor(156, 54, 181),
+    RGBColor(230, 119, 0),
+    RGBColor(12, 133, 153),
+    RGBColor(201, 42, 42),
+    RGBColor(95, 61, 196),
+];
 
 /// Baseline of the log-count histogram.
 const BASE: f64 = 0.5;
@@ -146,6 +157,38 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
             .map_err(err)?;
     }
     draw_bars(&mut chart, hist, 0.0)?;
+    // The clipping range each range method picks for this channel: short bars at the bottom,
+    // one row per method, so methods that agree are visibly equal.
+    let method_rows = view.methods.len().max(1) as f64;
+    let band = bars_top * 0.42;
+    for (k, (m, (lo, hi))) in view.methods.iter().enumerate() {
+        let y = bars_top * 0.04 + band * (k as f64 + 0.5) / method_rows;
+        let (lo, hi) = (f64::from(*lo).max(x_lo), f64::from(*hi).min(x_hi));
+        if hi < lo {
+            continue;
+        }
+        let color = METHOD_COLORS[k % METHOD_COLORS.len()];
+        chart
+            .draw_series([
+                PathElement::new(vec![(lo, y), (hi, y)], style.line(color, 2.0)),
+                PathElement::new(
+                    vec![(lo, y - band * 0.05), (lo, y + band * 0.05)],
+                    style.line(color, 2.0),
+                ),
+                PathElement::new(
+                    vec![(hi, y - band * 0.05), (hi, y + band * 0.05)],
+                    style.line(color, 2.0),
+                ),
+            ])
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                method_tag(m),
+                (hi, y),
+                style.note(color, HPos::Left),
+            )))
+            .map_err(err)?;
+    }
     if tensor_fits {
         for x in [t_lo, t_hi] {
             dashed(&mut chart, (x, 0.0), (x, y_hi), PER_TENSOR, 2.0, style)?;
@@ -153,14 +196,15 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     }
     if let Some(values) = &view.values {
         let rows = [
-            (y_hi * 0.9, DATA),
-            (y_hi * 0.8, PER_TENSOR),
-            (y_hi * 0.7, PER_CHANNEL),
+            (y_hi * 0.92, DATA),
+            (y_hi * 0.84, PER_TENSOR),
+            (y_hi * 0.76, PER_CHANNEL),
+            (y_hi * 0.68, PER_GROUP),
         ];
         let r = style.pxf(3.0).round() as i32;
         chart
-            .draw_series(values.iter().flat_map(|&(x, t, own)| {
-                let (x, t, own) = (f64::from(x), f64::from(t), f64::from(own));
+            .draw_series(values.iter().flat_map(|&(x, t, own, g)| {
+                let (x, t, own, g) = (f64::from(x), f64::from(t), f64::from(own), f64::from(g));
                 [
                     PathElement::new(
                         vec![(x, rows[0].0), (t, rows[1].0)],
@@ -170,13 +214,17 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
                         vec![(x, rows[0].0), (own, rows[2].0)],
                         style.line(PER_CHANNEL, 1.0),
                     ),
+                    PathElement::new(
+                        vec![(x, rows[0].0), (g, rows[3].0)],
+                        style.line(PER_GROUP, 1.0),
+                    ),
                 ]
             }))
             .map_err(err)?;
         for (i, &(y, color)) in rows.iter().enumerate() {
             chart
                 .draw_series(values.iter().map(|v| {
-                    let x = f64::from([v.0, v.1, v.2][i]);
+                    let x = f64::from([v.0, v.1, v.2, v.3][i]);
                     EmptyElement::at((x, y))
                         + Polygon::new(
                             vec![(0, -r - 1), (r + 1, 0), (0, r + 1), (-r - 1, 0)],
@@ -185,7 +233,9 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
                 }))
                 .map_err(err)?;
         }
-        for (label, &(y, color)) in ["value", "per-tensor x̂", "per-channel x̂"].iter().zip(&rows)
+        for (label, &(y, color)) in ["value", "per-tensor x̂", "per-channel x̂", "per-group x̂"]
+            .iter()
+            .zip(&rows)
         {
             chart
                 .draw_series(std::iter::once(Text::new(
@@ -250,4 +300,16 @@ fn draw_bars<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
         )
         .map_err(err)?;
     Ok(())
+}
+
+/// A short tag for a range method on the chart.
+fn method_tag(m: &RangeMethod) -> String {
+    match m {
+        RangeMethod::MinMax => "min-max".into(),
+        RangeMethod::Percentile(p) => format!("p{}", format::sig(*p, 6)),
+        RangeMethod::Mse => "MSE".into(),
+        RangeMethod::Entropy => "KL".into(),
+        RangeMethod::Aciq(AciqPrior::Laplace) => "ACIQ-L".into(),
+        RangeMethod::Aciq(AciqPrior::Gaussian) => "ACIQ-G".into(),
+    }
 }

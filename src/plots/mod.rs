@@ -5,10 +5,12 @@
 mod histograms;
 mod msqe;
 mod ranges;
+mod sweep;
 
 pub use histograms::{draw_channel_histogram, draw_tensor_histogram};
 pub use msqe::draw_channel_msqe;
 pub use ranges::draw_channel_ranges;
+pub use sweep::draw_bit_sweep;
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -85,6 +87,8 @@ pub struct Style {
 /// Per-tensor is orange, per-channel is blue, everywhere (charts and the numbers on the page).
 pub const PER_TENSOR: RGBColor = RGBColor(217, 72, 15);
 pub const PER_CHANNEL: RGBColor = RGBColor(25, 113, 194);
+/// Per-group series (green, distinct from orange and blue for colour-blind readers by lightness too).
+pub const PER_GROUP: RGBColor = RGBColor(47, 158, 68);
 pub const DATA: RGBColor = RGBColor(73, 80, 87);
 /// The selected channel: violet, so it is never mistaken for the per-tensor orange.
 pub const SELECTED: RGBColor = RGBColor(132, 94, 247);

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::HPos;
 use super::{
     base_mesh, channel_tick, clear, dashed, err, frame, is_narrow, message, note, selection_band,
 };
-use super::{ChannelAxis, PlotResult, Style, PER_CHANNEL, PER_TENSOR};
+use super::{ChannelAxis, PlotResult, Style, PER_CHANNEL, PER_GROUP, PER_TENSOR};
 use crate::engine::{ChannelStats, Report};
 use crate::format;
 
@@ -24,7 +24,13 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
     let positive = report
         .channels
         .iter()
-        .flat_map(|c| [c.msqe_per_tensor(), c.msqe_per_channel()])
+        .flat_map(|c| {
+            [
+                c.msqe_per_tensor(),
+                c.msqe_per_channel(),
+                c.msqe_per_group(),
+            ]
+        })
         .filter(|v| *v > 0.0 && v.is_finite());
     let (lo, hi) = positive.fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
@@ -49,7 +55,7 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         .filter(|s| s.has_finite() && s.msqe_per_channel() == 0.0)
         .count();
     let narrow = is_narrow(area, style);
-    let rows = u32::from(narrow) + 1 + u32::from(zero_t + zero_c > 0);
+    let rows = if narrow { 3 } else { 2 } + u32::from(zero_t + zero_c > 0);
     // Whole decades with a margin below the smallest point, so no point sits on the axis.
     let y_lo = 10f64.powf(lo.log10().floor() - 0.5);
     let y_hi = 10f64.powf((hi.log10() + 0.35).ceil());
@@ -76,6 +82,7 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
             PER_TENSOR,
         ),
         (ChannelStats::msqe_per_channel, PER_CHANNEL),
+        (ChannelStats::msqe_per_group, PER_GROUP),
     ];
     for (msqe, color) in series {
         let fill = color.mix(0.8).filled();
@@ -90,6 +97,7 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
     for (v, color) in [
         (report.per_tensor.msqe, PER_TENSOR),
         (report.per_channel.msqe, PER_CHANNEL),
+        (report.per_group.msqe, PER_GROUP),
     ] {
         if v > 0.0 {
             dashed(&mut chart, (0.0, v), (n as f64, v), color, 1.5, style)?;
@@ -112,6 +120,20 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         PER_CHANNEL,
         HPos::Right,
         u32::from(narrow),
+        style,
+    )?;
+    let g_text = format!(
+        "● per-group of {} (total {})",
+        report.group.size,
+        total(report.per_group.msqe)
+    );
+    note(
+        area,
+        &chart,
+        g_text,
+        PER_GROUP,
+        if narrow { HPos::Left } else { HPos::Right },
+        if narrow { 2 } else { 1 },
         style,
     )?;
     if zero_t + zero_c > 0 {

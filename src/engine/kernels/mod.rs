@@ -2,9 +2,11 @@
 //! run as SIMD128 code ([`simd128`]), and tests hold the two equal bit for bit.
 //!
 //! Every kernel here is defined so that a vectorised version can match it exactly:
-//! - quantize: `q = saturate(round_half_to_even(x / scale) + zero_point)`, a float32 division, rounding
-//!   before the zero point, saturation to `[qmin, qmax]` in float before the integer conversion
-//!   (ONNX QuantizeLinear); `+inf -> qmax`, `-inf -> qmin`, NaN -> the zero point;
+//! - quantize: `q = saturate(round(x / d) + zero_point)` or `saturate(round(x · m) + zero_point)`
+//!   ([`Step`]), rounding ties to even or away from zero ([`Rounding`]) before the zero point,
+//!   saturation to `[qmin, qmax]` in float before the integer conversion (ONNX QuantizeLinear with
+//!   ties to even and a division); `+inf -> qmax`, `-inf -> qmin`, and a NaN (a NaN input, or
+//!   `inf · 0` under a zero inverse scale) -> the zero point;
 //! - dequantize: `x̂ = f32(q - zero_point) * scale` (ONNX DequantizeLinear);
 //! - the error measurement saturates x̂ at ±f32::MAX (DequantizeLinear's float32 product can round
 //!   to infinity within one step of f32::MAX), so error figures stay finite;
@@ -26,13 +28,43 @@ compile_error!(
      feature for the scalar comparison build"
 );
 
-/// Integer grid of one granule: `scale`, `zero_point`, and the saturation bounds.
+use super::spec::Rounding;
+
+/// How `x` is brought onto the integer grid before rounding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// `x / d` (float32 division): ONNX QuantizeLinear, TensorRT, TFLite's Quantize op.
+    Divide(f32),
+    /// `x · m` with a precomputed float32 inverse: PyTorch/FBGEMM, TFLite weights, ggml.
+    Multiply(f32),
+}
+
+/// Integer grid of one granule: how values are scaled and rounded, the zero point, the
+/// saturation bounds, and the scale dequantization multiplies by (the stored scale, which for
+/// ggml is the float16-rounded one).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Quantizer {
+    /// `x̂ = f32(q - zero_point) · scale`.
     pub scale: f32,
     pub zero_point: i32,
     pub qmin: i32,
     pub qmax: i32,
+    pub step: Step,
+    pub rounding: Rounding,
+}
+
+impl Quantizer {
+    /// ONNX QuantizeLinear / DequantizeLinear: divide by `scale`, ties to even.
+    pub const fn onnx(scale: f32, zero_point: i32, qmin: i32, qmax: i32) -> Quantizer {
+        Quantizer {
+            scale,
+            zero_point,
+            qmin,
+            qmax,
+            step: Step::Divide(scale),
+            rounding: Rounding::HalfEven,
+        }
+    }
 }
 
 /// Finite minimum and maximum of a slice and how many values were not finite.
@@ -81,6 +113,8 @@ pub struct ErrorSums {
     pub sum_sq_err: f64,
     /// `Σ x²` in float64 (for SQNR).
     pub sum_sq_x: f64,
+    /// `Σ x̂²` in float64 (for the cosine similarity).
+    pub sum_sq_xhat: f64,
     /// `max |x - x̂|`.
     pub max_abs_err: f64,
     /// Number of finite values the sums cover.
@@ -92,6 +126,7 @@ impl ErrorSums {
         ErrorSums {
             sum_sq_err: self.sum_sq_err + o.sum_sq_err,
             sum_sq_x: self.sum_sq_x + o.sum_sq_x,
+            sum_sq_xhat: self.sum_sq_xhat + o.sum_sq_xhat,
             max_abs_err: if o.max_abs_err > self.max_abs_err {
                 o.max_abs_err
             } else {
@@ -122,3 +157,4 @@ dispatch!(min_max_finite(x: &[f32]) -> MinMax);
 dispatch!(quantize(x: &[f32], qz: &Quantizer, out: &mut [i32]) -> ());
 dispatch!(dequantize(q: &[i32], qz: &Quantizer, out: &mut [f32]) -> ());
 dispatch!(quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums);
+dispatch!(quant_error_codes(x: &[f32], qz: &Quantizer, codes: &mut [i32]) -> ErrorSums);

@@ -1,6 +1,7 @@
 //! Reference kernels: plain Rust, always compiled. The SIMD128 kernels must equal these bit for bit.
 
-use super::{ErrorSums, MinMax, Quantizer};
+use super::{ErrorSums, MinMax, Quantizer, Step};
+use crate::engine::spec::Rounding;
 
 /// Finite min and max (compare-and-select, not `f32::min`, which is slow in wasm), counting
 /// non-finite values. `-0.0` results are returned as `+0.0` so that every summation order agrees.
@@ -27,13 +28,21 @@ pub fn min_max_finite(x: &[f32]) -> MinMax {
     }
 }
 
-/// One value: `saturate(round_half_to_even(x / scale) + zero_point)`; NaN gives the zero point.
+/// One value: `saturate(round(x / d or x · m) + zero_point)`; a NaN result gives the zero point.
 #[inline(always)]
 pub fn quantize_one(v: f32, qz: &Quantizer) -> i32 {
-    if v.is_nan() {
+    let t = match qz.step {
+        Step::Divide(d) => v / d,
+        Step::Multiply(m) => v * m,
+    };
+    let r = match qz.rounding {
+        Rounding::HalfEven => t.round_ties_even(),
+        Rounding::HalfAway => t.round(),
+        Rounding::HalfUp => round_half_up(t),
+    } + qz.zero_point as f32;
+    if r.is_nan() {
         return qz.zero_point;
     }
-    let r = (v / qz.scale).round_ties_even() + qz.zero_point as f32;
     let lo = qz.qmin as f32;
     let hi = qz.qmax as f32;
     let c = if r < lo {
@@ -44,6 +53,17 @@ pub fn quantize_one(v: f32, qz: &Quantizer) -> i32 {
         r
     };
     c as i32
+}
+
+/// Ties toward +∞, exactly: `floor(t)`, plus one when the (exact) fraction is at least 0.5.
+#[inline(always)]
+pub fn round_half_up(t: f32) -> f32 {
+    let f = t.floor();
+    if t - f >= 0.5 {
+        f + 1.0
+    } else {
+        f
+    }
 }
 
 /// `x̂ = f32(q - zero_point) * scale`.
@@ -85,11 +105,23 @@ pub fn quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums {
     lanes.finish()
 }
 
+/// [`quant_error`] that also stores every code (non-finite values included) in `codes`
+/// (same length as `x`).
+pub fn quant_error_codes(x: &[f32], qz: &Quantizer, codes: &mut [i32]) -> ErrorSums {
+    let mut lanes = ErrorLanes::default();
+    for (i, (&v, c)) in x.iter().zip(codes.iter_mut()).enumerate() {
+        *c = quantize_one(v, qz);
+        lanes.push(i, v, qz);
+    }
+    lanes.finish()
+}
+
 /// The four float64 accumulation lanes of [`quant_error`], shared with the SIMD kernel's tail.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ErrorLanes {
     pub err: [f64; 4],
     pub sq: [f64; 4],
+    pub sq_hat: [f64; 4],
     pub max_abs: f64,
     pub count: usize,
 }
@@ -106,6 +138,7 @@ impl ErrorLanes {
         let lane = i & 3;
         self.err[lane] += e * e;
         self.sq[lane] += f64::from(v) * f64::from(v);
+        self.sq_hat[lane] += f64::from(xhat) * f64::from(xhat);
         let a = e.abs();
         if a > self.max_abs {
             self.max_abs = a;
@@ -117,6 +150,7 @@ impl ErrorLanes {
         ErrorSums {
             sum_sq_err: (self.err[0] + self.err[1]) + (self.err[2] + self.err[3]),
             sum_sq_x: (self.sq[0] + self.sq[1]) + (self.sq[2] + self.sq[3]),
+            sum_sq_xhat: (self.sq_hat[0] + self.sq_hat[1]) + (self.sq_hat[2] + self.sq_hat[3]),
             max_abs_err: self.max_abs,
             count: self.count,
         }
