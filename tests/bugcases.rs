@@ -7,7 +7,8 @@ use std::path::Path;
 
 use quantlens::engine::analysis::{channel_view, quantizer};
 use quantlens::engine::quantize::{quantize_tensor, Grids};
-use quantlens::engine::{analyze, QuantSpec, Report, Tensor};
+use quantlens::engine::spec::{preset, Rounding, PRESETS};
+use quantlens::engine::{analyze, QParams, QuantSpec, Report, Tensor};
 use quantlens::formats::npy::read_npy;
 use quantlens::formats::{FormatError, Loaded};
 
@@ -37,30 +38,96 @@ fn refuse(name: &str) -> (FormatError, String) {
     }
 }
 
-/// Report sanity that holds for every input: nothing non-finite anywhere a user could see it.
+/// Report sanity that holds for every input: nothing non-finite anywhere a user could see it, in
+/// every granularity and metric. Scales are finite and never negative (TFLite stores 0 for an
+/// all-zero channel; every other convention a positive fallback).
 fn assert_all_finite(r: &Report) {
-    let t = r.tensor_params;
-    assert!(t.scale.is_finite() && t.scale > 0.0);
-    for v in [
-        r.per_tensor.msqe,
-        r.per_channel.msqe,
-        r.per_tensor.max_abs_err,
-        r.per_channel.max_abs_err,
-    ] {
-        assert!(v.is_finite(), "{v}");
-    }
-    for s in [r.per_tensor.sqnr_db, r.per_channel.sqnr_db]
-        .into_iter()
-        .flatten()
-    {
-        assert!(s.is_finite());
+    let ok_scale = |p: &QParams| p.scale.is_finite() && p.scale >= 0.0;
+    assert!(ok_scale(&r.tensor_params), "{:?}", r.tensor_params);
+    for s in [&r.per_tensor, &r.per_channel, &r.per_group] {
+        for v in [
+            s.msqe,
+            s.max_abs_err,
+            s.cosine,
+            s.model_msqe,
+            s.levels,
+            s.effective_bits,
+            s.clipped_fraction(),
+            s.storage.total(),
+            s.storage.overhead_percent(),
+        ] {
+            assert!(v.is_finite(), "{v} in {s:?}");
+        }
+        if let Some(db) = s.sqnr_db {
+            assert!(db.is_finite());
+        }
+        assert!((-1.0..=1.0).contains(&s.cosine));
     }
     for c in &r.channels {
-        assert!(c.params.scale.is_finite() && c.params.scale > 0.0);
+        assert!(ok_scale(&c.params), "{:?}", c.params);
         assert!(c.chosen.0.is_finite() && c.chosen.1.is_finite());
-        assert!(c.msqe_per_channel().is_finite() && c.msqe_per_tensor().is_finite());
+        for m in [
+            c.msqe_per_channel(),
+            c.msqe_per_tensor(),
+            c.msqe_per_group(),
+        ] {
+            assert!(m.is_finite());
+        }
+    }
+    for g in &r.groups {
+        assert!(ok_scale(&g.params) && g.msqe().is_finite(), "{g:?}");
+        assert!(g.clip.0.is_finite() && g.clip.1.is_finite());
     }
     assert!(r.histogram.lo < r.histogram.hi);
+}
+
+/// Every preset, range method and bit width on `t`: never a panic, never a NaN or infinity.
+fn assert_finite_everywhere(t: &Tensor, axis: isize) {
+    use quantlens::engine::analysis::{analyze_with, sweep, Options};
+    use quantlens::engine::range::{AciqPrior, RangeMethod};
+    let methods = [
+        RangeMethod::MinMax,
+        RangeMethod::Percentile(99.9),
+        RangeMethod::Mse,
+        RangeMethod::Entropy,
+        RangeMethod::Aciq(AciqPrior::Laplace),
+        RangeMethod::Aciq(AciqPrior::Gaussian),
+    ];
+    for p in &PRESETS {
+        for m in methods {
+            for bits in [2, 4, 8, 16] {
+                let opts = Options {
+                    spec: QuantSpec { bits, ..p.spec },
+                    method: m,
+                    group_size: p.group_size,
+                    group_axis: None,
+                };
+                let r = analyze_with(t, axis, &opts)
+                    .unwrap_or_else(|e| panic!("{} {m:?} {bits}: {e}", p.id));
+                assert_all_finite(&r);
+                for c in 0..r.channels.len().min(4) {
+                    let v = channel_view(t, &r, c, 99.9).unwrap();
+                    for (_, (lo, hi)) in &v.methods {
+                        assert!(lo.is_finite() && hi.is_finite() && lo <= hi);
+                    }
+                    for &(x, a, b, g) in v.values.iter().flatten() {
+                        assert!(x.is_finite() && a.is_finite() && b.is_finite() && g.is_finite());
+                    }
+                }
+            }
+            let opts = Options {
+                spec: p.spec,
+                method: m,
+                group_size: p.group_size,
+                group_axis: None,
+            };
+            for pt in sweep(t, axis, &opts, 2..=8).unwrap() {
+                for v in pt.msqe.iter().chain(&pt.model) {
+                    assert!(v.is_finite(), "{} {m:?}: {pt:?}", p.id);
+                }
+            }
+        }
+    }
 }
 
 // ---- .npy loading (01-10) ----
@@ -209,6 +276,23 @@ fn case11_zero_and_constant_rows() {
     let codes = quantize_tensor(&l.tensor, &grids).unwrap();
     assert!(codes[..64].iter().all(|&q| q == 0));
     assert!(codes[64..128].iter().all(|&q| q == 127));
+    // Under every preset the zero row gets a zero point in range, codes equal to it, x̂ exactly 0
+    // and no error; and nothing anywhere is NaN or infinite, for every method and bit width.
+    for p in &PRESETS {
+        let r = analyze(&l.tensor, 0, p.spec).unwrap();
+        let z = &r.channels[0];
+        let (qmin, qmax) = p.spec.quantizer_range();
+        assert!((qmin..=qmax).contains(&z.params.zero_point), "{}", p.id);
+        assert_eq!(z.err_per_channel.sum_sq_err, 0.0, "{}", p.id);
+        assert_eq!(z.err_per_group.sum_sq_err, 0.0, "{}", p.id);
+        let codes = quantize_tensor(&l.tensor, &r.per_channel_grids()).unwrap();
+        assert!(
+            codes[..64].iter().all(|&q| q == z.params.zero_point),
+            "{}",
+            p.id
+        );
+    }
+    assert_finite_everywhere(&l.tensor, 0);
 }
 
 #[test]
@@ -267,8 +351,6 @@ fn case16_symmetric_maps_zero_exactly() {
     let codes = quantize_tensor(&t, &r.per_tensor_grids()).unwrap();
     assert_eq!(codes, vec![-127, 0, 127]);
     // Symmetric uint8 on ONNX Runtime's [0, 255]: scale f32(2/255), zero point 128, and 0.0 -> 128.
-    // (The catalogue's codes [0, 128, 255] assume -1/scale = -127.5 exactly; with the float32 scale
-    // and float32 division of QuantizeLinear it is -127.49999, code 1. Presets settle this later.)
     let su8 = QuantSpec {
         symmetric: true,
         ..QuantSpec::ASYMMETRIC_UINT8
@@ -279,7 +361,47 @@ fn case16_symmetric_maps_zero_exactly() {
         ((1.0f64 / 127.5) as f32, 128)
     );
     let codes = quantize_tensor(&t, &Grids::PerTensor(quantizer(&su8, &r.tensor_params))).unwrap();
-    assert_eq!(codes[1..], [128, 255]);
+    // The catalogue's [0, 128, 255] is exact real arithmetic (-1 / (1/127.5) = -127.5 -> -128).
+    // Every framework works in float32: the scale is 0.0078431377 and -1 / scale (ONNX) or
+    // -1 · f32(1 / scale) (PyTorch) is -127.49999, which rounds to -127, code 1. Both are checked.
+    assert_eq!(codes, vec![1, 128, 255]);
+    let pt = QuantSpec {
+        symmetric: true,
+        ..preset("pytorch-quint8").unwrap().spec
+    };
+    let r = analyze(&t, 0, pt).unwrap();
+    assert_eq!(
+        (r.tensor_params.scale, r.tensor_params.zero_point),
+        (1.0f32 / 127.5, 128)
+    );
+    let codes = quantize_tensor(&t, &r.per_tensor_grids()).unwrap();
+    assert_eq!(codes, vec![1, 128, 255]);
+    let exact: Vec<i64> = t
+        .data()
+        .iter()
+        .map(|&x| ((f64::from(x) * 127.5).round_ties_even() as i64 + 128).clamp(0, 255))
+        .collect();
+    assert_eq!(
+        exact,
+        vec![0, 128, 255],
+        "the catalogue's real-arithmetic codes"
+    );
+    // The narrow unsigned grid [0, 254]: scale 1/127, zero point 127, codes [0, 127, 254].
+    let narrow = QuantSpec {
+        narrow: true,
+        ..su8
+    };
+    assert_eq!(narrow.quantizer_range(), (0, 254));
+    let r = analyze(&t, 0, narrow).unwrap();
+    assert_eq!(
+        (r.tensor_params.scale, r.tensor_params.zero_point),
+        ((1.0f64 / 127.0) as f32, 127)
+    );
+    let codes = quantize_tensor(&t, &r.per_tensor_grids()).unwrap();
+    assert_eq!(codes, vec![0, 127, 254]);
+    // The convention in use is named (the page shows this label and the rules).
+    assert_eq!(narrow.label(), "symmetric uint8 [0, 254]");
+    assert_finite_everywhere(&t, 0);
 }
 
 #[test]
@@ -294,6 +416,16 @@ fn case17_ties_round_half_to_even() {
         "{}",
         r.per_tensor.msqe
     );
+    // Ties away from zero (TFLite's TfLiteRound, ggml's roundf): [127, 1, 2, 3, -1, -3].
+    let away = QuantSpec {
+        rounding: Rounding::HalfAway,
+        ..QuantSpec::SYMMETRIC_INT8
+    };
+    let r = analyze(&t, 0, away).unwrap();
+    let codes = quantize_tensor(&t, &r.per_tensor_grids()).unwrap();
+    assert_eq!(codes, vec![127, 1, 2, 3, -1, -3]);
+    assert!((r.per_tensor.msqe - 0.208_333_333_333_333_3).abs() < 1e-12);
+    assert_eq!(Rounding::HalfAway.label(), "ties away from zero");
 }
 
 #[test]
@@ -313,6 +445,46 @@ fn case19_non_finite_values_never_reach_the_scale() {
     assert_eq!(r.channels_without_finite(), 1);
     assert_eq!(r.channels[2].range.nonfinite, 1);
     assert!(r.channels[2].params.scale.is_finite());
+    assert_finite_everywhere(&t, 0);
+}
+
+/// Degenerate data beyond the catalogue: a single element, subnormal-only channels, values at
+/// ±f32::MAX, constant channels, an empty tensor: every preset, method and bit width stays finite.
+#[test]
+fn degenerate_data_is_finite_under_every_scheme() {
+    let tiny = f32::from_bits(1); // the smallest subnormal
+    let cases = [
+        Tensor::new(vec![1], vec![0.7]).unwrap(),
+        Tensor::new(
+            vec![2, 3],
+            vec![tiny, -tiny, 3.0 * tiny, 0.0, tiny, 2.0 * tiny],
+        )
+        .unwrap(),
+        Tensor::new(
+            vec![2, 4],
+            vec![
+                f32::MAX,
+                -f32::MAX,
+                1.0,
+                0.0,
+                f32::MAX,
+                f32::MAX,
+                f32::MAX,
+                3.4e38,
+            ],
+        )
+        .unwrap(),
+        Tensor::new(vec![3, 2], vec![0.25, 0.25, -4.0, -4.0, 0.0, 0.0]).unwrap(),
+        Tensor::new(vec![0, 4], vec![]).unwrap(),
+        Tensor::new(
+            vec![2, 2],
+            vec![f32::NAN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN],
+        )
+        .unwrap(),
+    ];
+    for t in &cases {
+        assert_finite_everywhere(t, 0);
+    }
 }
 
 // ---- histograms (20-23) ----

@@ -2,9 +2,10 @@
 //! Under wasm32 (Node, SIMD128 build): additionally SIMD128 == scalar bit for bit, over awkward
 //! lengths, ±0, subnormals, exact ties, huge values, non-finite values, zero and constant data.
 
-use quantlens::engine::kernels::{self, ErrorSums, Quantizer};
+use quantlens::engine::kernels::{self, ErrorSums, Quantizer, Step};
 #[cfg(target_arch = "wasm32")]
 use quantlens::engine::kernels::{scalar, MinMax};
+use quantlens::engine::spec::Rounding;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -71,17 +72,61 @@ fn quantizers() -> Vec<Quantizer> {
         Quantizer::onnx(0.0056070, 0, -128, 127),
         Quantizer::onnx(1e-30, 3, -128, 127),
         Quantizer::onnx(1e36, 0, 0, 255),
+        // Multiply by an inverse (PyTorch, TFLite weights, ggml), other roundings, a stored scale
+        // that differs from the inverse (ggml's float16 d), a zero inverse (TFLite's zero channel).
+        Quantizer {
+            step: Step::Multiply(1.0 / (1.0f32 / 127.5)),
+            ..Quantizer::onnx(1.0f32 / 127.5, 128, 0, 255)
+        },
+        Quantizer {
+            step: Step::Multiply(2.0),
+            rounding: Rounding::HalfAway,
+            ..Quantizer::onnx(0.5, 0, -127, 127)
+        },
+        Quantizer {
+            rounding: Rounding::HalfAway,
+            ..Quantizer::onnx(0.5, -10, -128, 127)
+        },
+        Quantizer {
+            rounding: Rounding::HalfUp,
+            ..Quantizer::onnx(0.5, 3, 0, 255)
+        },
+        Quantizer {
+            step: Step::Multiply(127.0 / 0.731),
+            rounding: Rounding::HalfAway,
+            ..Quantizer::onnx(0.005_756_378, 0, -127, 127)
+        },
+        Quantizer {
+            step: Step::Multiply(0.0),
+            rounding: Rounding::HalfAway,
+            ..Quantizer::onnx(0.0, 0, -127, 127)
+        },
+        Quantizer {
+            step: Step::Multiply(3.0),
+            rounding: Rounding::HalfUp,
+            ..Quantizer::onnx(1.0 / 3.0, -5, -8, 7)
+        },
     ]
 }
 
 /// QuantizeLinear in float64: the float32 quotient (a correctly rounded division, which is what
 /// rounding the float64 quotient gives), round half to even, add the zero point, saturate.
 fn reference_code(x: f32, q: &Quantizer) -> i32 {
-    if x.is_nan() {
+    // The float32 quotient or product (float64 then rounded once: the correctly rounded result).
+    let t = match q.step {
+        Step::Divide(d) => (f64::from(x) / f64::from(d)) as f32,
+        Step::Multiply(m) => (f64::from(x) * f64::from(m)) as f32,
+    };
+    let t = f64::from(t);
+    let r = match q.rounding {
+        Rounding::HalfEven => t.round_ties_even(),
+        Rounding::HalfAway => t.round(),
+        // Exact in float64: t is a float32, t + 0.5 needs at most 25 bits more.
+        Rounding::HalfUp => (t + 0.5).floor(),
+    } + f64::from(q.zero_point);
+    if r.is_nan() {
         return q.zero_point;
     }
-    let quotient = (f64::from(x) / f64::from(q.scale)) as f32;
-    let r = f64::from(quotient).round_ties_even() + f64::from(q.zero_point);
     r.clamp(f64::from(q.qmin), f64::from(q.qmax)) as i32
 }
 
@@ -93,6 +138,7 @@ fn reference_error(x: &[f32], q: &Quantizer) -> ErrorSums {
         let e = f64::from(v) - f64::from(xhat);
         s.sum_sq_err += e * e;
         s.sum_sq_x += f64::from(v) * f64::from(v);
+        s.sum_sq_xhat += f64::from(xhat) * f64::from(xhat);
         s.max_abs_err = s.max_abs_err.max(e.abs());
         s.count += 1;
     }
@@ -142,6 +188,15 @@ fn kernels_match_the_float64_reference() {
                     "{name} n={n} {q:?}: {got:?} vs {want:?}"
                 );
                 assert!(close(got.sum_sq_x, want.sum_sq_x), "{name} n={n}");
+                assert!(
+                    close(got.sum_sq_xhat, want.sum_sq_xhat),
+                    "{name} n={n} {q:?}"
+                );
+                // The fused kernel that also stores codes: the same codes and the same sums.
+                let mut stored = vec![7i32; n];
+                let fused = kernels::quant_error_codes(&x, &q, &mut stored);
+                assert_eq!(stored, codes, "{name} n={n} {q:?}");
+                assert_eq!(fused, got, "{name} n={n} {q:?}");
             }
         }
     }
@@ -159,6 +214,7 @@ fn simd128_equals_scalar_bit_for_bit() {
     fn same_err(a: ErrorSums, b: ErrorSums) -> bool {
         a.sum_sq_err.to_bits() == b.sum_sq_err.to_bits()
             && a.sum_sq_x.to_bits() == b.sum_sq_x.to_bits()
+            && a.sum_sq_xhat.to_bits() == b.sum_sq_xhat.to_bits()
             && a.max_abs_err.to_bits() == b.max_abs_err.to_bits()
             && a.count == b.count
     }
@@ -188,6 +244,15 @@ fn simd128_equals_scalar_bit_for_bit() {
                     assert!(
                         same_err(ea, eb),
                         "{name} n={n}+{start} {q:?}: {ea:?} vs {eb:?}"
+                    );
+                    let (mut ca, mut cb) = (vec![0i32; x.len()], vec![0i32; x.len()]);
+                    let fa = simd128::quant_error_codes(x, &q, &mut ca);
+                    let fb = scalar::quant_error_codes(x, &q, &mut cb);
+                    assert_eq!(ca, cb, "{name} n={n}+{start} {q:?}");
+                    assert_eq!(ca, a, "{name} n={n}+{start} {q:?}");
+                    assert!(
+                        same_err(fa, fb) && same_err(fa, ea),
+                        "{name} n={n}+{start} {q:?}"
                     );
                     checked += x.len();
                 }

@@ -211,8 +211,11 @@ impl Totals {
         let n = g.err.count as f64;
         self.levels_w += n * f64::from(g.levels);
         self.bits_w += n * f64::from(g.levels.max(1)).log2();
-        let s = f64::from(g.params.scale);
-        self.model_w += n * s * s / 12.0;
+        // A fallback scale is no step: its values are exactly zero (or all rounded to it).
+        if !g.params.degenerate {
+            let s = f64::from(g.params.scale);
+            self.model_w += n * s * s / 12.0;
+        }
     }
 
     fn finish(self, spec: &QuantSpec, elements: usize, scale_bytes: f64) -> SchemeSummary {
@@ -411,7 +414,7 @@ fn measure(
     params: QParams,
     counter: &mut LevelCounter,
     s: &mut Scratch,
-    mut mark_tensor: Option<&mut LevelCounter>,
+    mark_tensor: Option<&mut LevelCounter>,
 ) -> Granule {
     let q = quantizer(spec, &params);
     s.codes.resize(values.len(), 0);
@@ -427,7 +430,7 @@ fn measure(
             }
         }
     }
-    if let Some(t) = mark_tensor.as_deref_mut() {
+    if let Some(t) = mark_tensor {
         t.mark(&s.finite_codes);
     }
     let levels = counter.distinct(&s.finite_codes);
@@ -801,6 +804,9 @@ pub fn channel_view(
             kernels::quantize(x, &q, &mut codes);
             let mut out = vec![0f32; x.len()];
             kernels::dequantize(&codes, &q, &mut out);
+            // As in the error measurement: within a step of f32::MAX, x̂ saturates (no infinity on screen).
+            out.iter_mut()
+                .for_each(|v| *v = kernels::scalar::saturate_finite(*v));
             out
         };
         let t = roundtrip(&finite, &report.tensor_params);
@@ -873,4 +879,48 @@ fn group_roundtrip(
         out.push(xh);
     }
     out
+}
+
+impl Report {
+    /// The per-group scheme as ONNX blocked grids (`block` = group size along the group axis), in the
+    /// C order of the scale tensor (the input's shape with `ceil(dim / size)` along the group axis).
+    /// `None` for 0-d and 1-D tensors, whose groups run across channels.
+    pub fn per_group_grids(&self) -> Option<Grids> {
+        let axis = self.axis?;
+        let rank = self.shape.len();
+        if rank < 2 {
+            return None;
+        }
+        let ga = self.group.axis;
+        let size = self.group.size;
+        let mut scale_shape = self.shape.clone();
+        scale_shape[ga] = self.shape[ga].div_ceil(size);
+        // Extents of the channel's other axes, in order, with the group axis counted in blocks.
+        let rest: Vec<usize> = (0..rank).filter(|&d| d != axis).collect();
+        let total: usize = scale_shape.iter().product();
+        let mut grids = Vec::with_capacity(total);
+        let mut idx = vec![0usize; rank];
+        for _ in 0..total {
+            let c = idx[axis];
+            let mut local = 0usize;
+            for &d in &rest {
+                local = local * scale_shape[d] + idx[d];
+            }
+            let g = self.groups.get(c * self.group.per_channel + local)?;
+            grids.push(quantizer(&self.spec, &g.params));
+            // Next index in C order.
+            for d in (0..rank).rev() {
+                idx[d] += 1;
+                if idx[d] < scale_shape[d] {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+        Some(Grids::Blocked {
+            axis: ga,
+            block: size,
+            grids,
+        })
+    }
 }

@@ -186,8 +186,15 @@ pub fn params_for_range(spec: &QuantSpec, rmin: f32, rmax: f32) -> QParams {
             let (_, a) = widened(spec, rmin, rmax);
             let d = a / qmax as f32;
             let id = if d != 0.0 { finite(1.0 / d) } else { 0.0 };
+            // A d beyond float16's range (amax > 8.3e6) would be stored as inf; it is shown
+            // saturated at f16::MAX (65504) so no infinity reaches the page.
+            let stored = half::f16::from_f32(d).to_f32();
             QParams {
-                scale: half::f16::from_f32(d).to_f32(),
+                scale: if stored.is_finite() {
+                    stored
+                } else {
+                    half::f16::MAX.to_f32()
+                },
                 zero_point: centre(qmin, qmax),
                 degenerate: d == 0.0,
                 step: Step::Multiply(id),
@@ -204,7 +211,7 @@ pub fn params_for_range(spec: &QuantSpec, rmin: f32, rmax: f32) -> QParams {
 pub fn tf_nudged(rmin: f32, rmax: f32, qmin: i32, qmax: i32) -> QParams {
     let (qlo, qhi) = (qmin as f32, qmax as f32);
     let scale = finite((rmax - rmin) / (qhi - qlo));
-    if !(scale > 0.0) {
+    if scale.is_nan() || scale <= 0.0 {
         return QParams {
             scale: 0.0,
             zero_point: qmin,

@@ -147,6 +147,17 @@ impl Convention {
             ],
         }
     }
+    /// What an all-zero (or subnormal-only) range becomes, in words.
+    pub fn zero_range_rule(self) -> &'static str {
+        match self {
+            Convention::OnnxRuntime => "scale 1, zero point 0 (ONNX Runtime's rule)",
+            Convention::PyTorch => "scale = eps 1.19e-7 (PyTorch's rule)",
+            Convention::TfLite => "scale 0 and codes 0 (TFLite's rule)",
+            Convention::TensorRt => "amax treated as 0: scale 1, codes 0 (TensorRT's rule)",
+            Convention::Ggml => "d = 0, codes 0 (ggml's rule)",
+        }
+    }
+
     /// Where the rules come from.
     pub fn sources(self) -> &'static str {
         match self {

@@ -102,12 +102,8 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     } else {
         pad(v_lo, v_hi, 0.08)
     };
-    // Room on the left for the value strip's row labels.
-    let x_lo = if view.values.is_some() {
-        x_lo - 0.22 * (x_hi - x_lo)
-    } else {
-        x_lo
-    };
+    // Room on the left for the row labels (value strip, range methods).
+    let x_lo = x_lo - 0.2 * (x_hi - x_lo);
     let bars_top = hist.max_count().max(1) as f64;
     // With the value strip, the bars use the lower 60 % of the height and the strip the top.
     let y_hi = if view.values.is_some() {
@@ -115,10 +111,16 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     } else {
         bars_top * 1.18
     };
+    // Below the bars, one row per range method.
+    let band = if view.methods.is_empty() {
+        0.0
+    } else {
+        y_hi * 0.45
+    };
     let narrow = is_narrow(area, style);
     let rows = if narrow { 3 } else { 2 };
     let mut chart = frame(area, style, rows)
-        .build_cartesian_2d(x_lo..x_hi, 0f64..y_hi)
+        .build_cartesian_2d(x_lo..x_hi, -band..y_hi)
         .map_err(err)?;
     let mut mesh = chart.configure_mesh();
     base_mesh(&mut mesh, style);
@@ -127,7 +129,13 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
         .y_labels((hist.max_count() as usize + 1).clamp(2, 6))
         .y_max_light_lines(0)
         .x_label_formatter(&|v| format::tick_in(*v, x_hi - x_lo))
-        .y_label_formatter(&|v| format!("{}", v.round() as i64))
+        .y_label_formatter(&|v| {
+            if *v < 0.0 {
+                String::new()
+            } else {
+                format!("{}", v.round() as i64)
+            }
+        })
         .x_desc(format!("value in channel {c}"))
         .y_desc("count")
         .draw()
@@ -157,34 +165,29 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
             .map_err(err)?;
     }
     draw_bars(&mut chart, hist, 0.0)?;
-    // The clipping range each range method picks for this channel: short bars at the bottom,
-    // one row per method, so methods that agree are visibly equal.
+    // The clipping range each range method picks for this channel, one row each below the bars,
+    // so methods that agree are visibly equal.
     let method_rows = view.methods.len().max(1) as f64;
-    let band = bars_top * 0.42;
+    let row_h = band / method_rows;
     for (k, (m, (lo, hi))) in view.methods.iter().enumerate() {
-        let y = bars_top * 0.04 + band * (k as f64 + 0.5) / method_rows;
-        let (lo, hi) = (f64::from(*lo).max(x_lo), f64::from(*hi).min(x_hi));
-        if hi < lo {
-            continue;
-        }
+        let y = -row_h * (k as f64 + 0.5);
         let color = METHOD_COLORS[k % METHOD_COLORS.len()];
-        chart
-            .draw_series([
-                PathElement::new(vec![(lo, y), (hi, y)], style.line(color, 2.0)),
-                PathElement::new(
-                    vec![(lo, y - band * 0.05), (lo, y + band * 0.05)],
-                    style.line(color, 2.0),
-                ),
-                PathElement::new(
-                    vec![(hi, y - band * 0.05), (hi, y + band * 0.05)],
-                    style.line(color, 2.0),
-                ),
-            ])
-            .map_err(err)?;
+        let (lo, hi) = (f64::from(*lo), f64::from(*hi));
+        let (a, b) = (lo.max(x_lo), hi.min(x_hi));
+        if a <= b {
+            let tick = row_h * 0.3;
+            chart
+                .draw_series([
+                    PathElement::new(vec![(a, y), (b, y)], style.line(color, 2.0)),
+                    PathElement::new(vec![(a, y - tick), (a, y + tick)], style.line(color, 2.0)),
+                    PathElement::new(vec![(b, y - tick), (b, y + tick)], style.line(color, 2.0)),
+                ])
+                .map_err(err)?;
+        }
         chart
             .draw_series(std::iter::once(Text::new(
                 method_tag(m),
-                (hi, y),
+                (x_lo, y + row_h * 0.45),
                 style.note(color, HPos::Left),
             )))
             .map_err(err)?;

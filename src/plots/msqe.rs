@@ -54,8 +54,13 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         .iter()
         .filter(|s| s.has_finite() && s.msqe_per_channel() == 0.0)
         .count();
+    let zero_g = report
+        .channels
+        .iter()
+        .filter(|s| s.has_finite() && s.msqe_per_group() == 0.0)
+        .count();
     let narrow = is_narrow(area, style);
-    let rows = if narrow { 3 } else { 2 } + u32::from(zero_t + zero_c > 0);
+    let rows = if narrow { 3 } else { 2 } + u32::from(zero_t + zero_c + zero_g > 0);
     // Whole decades with a margin below the smallest point, so no point sits on the axis.
     let y_lo = 10f64.powf(lo.log10().floor() - 0.5);
     let y_hi = 10f64.powf((hi.log10() + 0.35).ceil());
@@ -136,9 +141,10 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         if narrow { 2 } else { 1 },
         style,
     )?;
-    if zero_t + zero_c > 0 {
-        let text =
-            format!("zero error, not on the log axis: {zero_t} per-tensor, {zero_c} per-channel");
+    if zero_t + zero_c + zero_g > 0 {
+        let text = format!(
+            "zero error, not on the log axis: {zero_t} per-tensor, {zero_c} per-channel, {zero_g} per-group"
+        );
         note(area, &chart, text, super::DATA, HPos::Left, rows - 1, style)?;
     }
     Ok(ChannelAxis::of(&chart, n))

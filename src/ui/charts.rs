@@ -29,7 +29,7 @@ pub fn Charts() -> impl IntoView {
             />
             <Chart
                 title="MSQE per channel (log)"
-                help="Error of every channel under the per-tensor scale (orange) and its own scale (blue). Narrow channels lose most under one shared scale."
+                help="Error of every channel under the per-tensor scale (orange), its own scale (blue) and its groups' scales (green). Narrow channels lose most under one shared scale."
                 testid="chart-msqe"
                 clickable=true
                 draw=move |area: &Area, style: &Style| match report() {
@@ -49,7 +49,7 @@ pub fn Charts() -> impl IntoView {
             />
             <Chart
                 title="Selected channel"
-                help="The selected channel's values with its own range (blue) and the per-tensor range (orange). Orange ticks are the per-tensor levels: few across a channel means coarse steps. For small channels, each value (◆) is shown with where it lands under per-tensor (orange) and its own scale (blue)."
+                help="The selected channel's values with its own range (blue) and the per-tensor range (orange). Orange ticks are the per-tensor levels. The bars at the bottom are the clipping range each range method picks for this channel. For small channels, each value (◆) is shown with where it lands under per-tensor (orange), its own scale (blue) and its group's scale (green)."
                 testid="chart-channel-hist"
                 clickable=false
                 draw=move |area: &Area, style: &Style| {
@@ -57,6 +57,16 @@ pub fn Charts() -> impl IntoView {
                         (Some(r), Some(v)) => plots::draw_channel_histogram(area, &r, &v, style).map(|_| None),
                         _ => Ok(None),
                     }
+                }
+            />
+            <Chart
+                title="Bit-width sweep"
+                help="Total MSQE at 2 to 8 bits for per-tensor (orange), per-channel (blue) and per-group (green), everything else as set; dashed: the Δ²/12 model. Each bit removed multiplies the error by about 4 (6 dB) until clipping or empty levels dominate."
+                testid="chart-sweep"
+                clickable=false
+                draw=move |area: &Area, style: &Style| match state.sweep.get() {
+                    Some(points) => plots::draw_bit_sweep(area, &points, state.spec.get().bits, state.group_size.get(), style).map(|_| None),
+                    None => Ok(None),
                 }
             />
         </section>

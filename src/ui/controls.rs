@@ -1,9 +1,10 @@
-//! The controls: sample or file, scheme, channel axis, channel.
+//! The controls: sample or file, preset and scheme details, channel axis, channel.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::state::{AppState, Scheme, Source};
+use super::scheme::{PresetPicker, SchemeDetails};
+use super::state::{AppState, Source};
 use crate::format;
 use crate::samples::{self, SAMPLES};
 
@@ -14,10 +15,11 @@ pub fn Controls() -> impl IntoView {
     view! {
         <section class="controls" aria-label="Controls">
             <TensorPicker />
-            <SchemePicker />
+            <PresetPicker />
             <LayoutPicker />
             <AxisPicker />
             <ChannelPicker />
+            <SchemeDetails />
         </section>
     }
 }
@@ -111,25 +113,6 @@ fn short_layer(layer: &str) -> String {
     match layer.split_once(" * ") {
         Some((base, _)) => format!("{base} (BatchNorm folded)"),
         None => layer.to_string(),
-    }
-}
-
-#[component]
-fn SchemePicker() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    view! {
-        <div class="field">
-            <label for="scheme-select">"Scheme"</label>
-            <select id="scheme-select" data-testid="scheme-select"
-                prop:value=move || state.scheme.get().id()
-                on:change=move |ev| {
-                    if let Some(s) = Scheme::from_id(&event_target_value(&ev)) {
-                        state.scheme.set(s);
-                    }
-                }>
-                {Scheme::ALL.into_iter().map(|s| view! { <option value=s.id() title=s.title()>{s.spec().label()}</option> }).collect_view()}
-            </select>
-        </div>
     }
 }
 

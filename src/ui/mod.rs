@@ -4,6 +4,7 @@
 mod charts;
 mod controls;
 mod files;
+mod scheme;
 mod state;
 mod summary;
 
@@ -33,9 +34,10 @@ pub fn App() -> impl IntoView {
             <h1>"quantlens"</h1>
             <p class="tagline">
                 "What int8 quantization does to a real weight tensor: one scale for the whole tensor ("
-                <span class="per-tensor">"per-tensor"</span> ") or one per output channel ("
-                <span class="per-channel">"per-channel"</span>
-                "). Everything runs in this page; your file never leaves your browser."
+                <span class="per-tensor">"per-tensor"</span> "), one per output channel ("
+                <span class="per-channel">"per-channel"</span> ") or one per small group of weights ("
+                <span class="per-group">"per-group"</span>
+                "), under the exact rules of ONNX Runtime, PyTorch, TFLite, TensorRT or ggml. Everything runs in this page; your file never leaves your browser."
             </p>
         </header>
         <main>
@@ -47,7 +49,7 @@ pub fn App() -> impl IntoView {
         </main>
         <footer>
             "Samples: real weights from EfficientNet-Lite0, PP-OCRv4, all-MiniLM-L6-v2 and Silero VAD (Apache-2.0 / MIT; see SAMPLES.md). "
-            "Semantics: ONNX QuantizeLinear (float32 division, round half to even, saturate) with ONNX Runtime's scale rules."
+            "Each preset reproduces its framework's integers (see \"Rules in use\" for the exact arithmetic and sources)."
         </footer>
     }
 }

@@ -5,8 +5,13 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::files;
-use crate::engine::analysis::{self, ChannelView, Report};
+use crate::engine::analysis::{self, ChannelView, Options, Report, SweepPoint};
+use crate::engine::range::RangeMethod;
+use crate::engine::spec::{Granularity, Preset, PRESETS};
 use crate::engine::{QuantSpec, Tensor};
+
+/// The percentile used when the method is switched to percentile (TensorRT's calibrator default).
+pub const DEFAULT_PERCENTILE: f64 = 99.99;
 use crate::formats::{self, Container, Member};
 use crate::samples::{self, Sample};
 
@@ -41,43 +46,6 @@ pub struct Current {
     pub notes: Vec<String>,
 }
 
-/// The two schemes of this slice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    SymmetricInt8,
-    AsymmetricUint8,
-}
-
-impl Scheme {
-    pub const ALL: [Scheme; 2] = [Scheme::SymmetricInt8, Scheme::AsymmetricUint8];
-
-    pub fn spec(self) -> QuantSpec {
-        match self {
-            Scheme::SymmetricInt8 => QuantSpec::SYMMETRIC_INT8,
-            Scheme::AsymmetricUint8 => QuantSpec::ASYMMETRIC_UINT8,
-        }
-    }
-    pub fn id(self) -> &'static str {
-        match self {
-            Scheme::SymmetricInt8 => "sym-int8",
-            Scheme::AsymmetricUint8 => "asym-uint8",
-        }
-    }
-    pub fn from_id(id: &str) -> Option<Scheme> {
-        Scheme::ALL.into_iter().find(|s| s.id() == id)
-    }
-    pub fn title(self) -> &'static str {
-        match self {
-            Scheme::SymmetricInt8 => {
-                "Symmetric int8 — scale = max|x| / 127, zero point 0, codes [-127, 127]"
-            }
-            Scheme::AsymmetricUint8 => {
-                "Asymmetric uint8 — scale = (max − min) / 255 over a range that contains 0"
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     Idle,
@@ -93,7 +61,15 @@ const HEAD_BYTES: f64 = 64.0 * 1024.0;
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub current: RwSignal<Option<Arc<Current>>>,
-    pub scheme: RwSignal<Scheme>,
+    /// Bits, signedness, symmetry, grid, rounding and convention (a preset sets all of them).
+    pub spec: RwSignal<QuantSpec>,
+    /// How each granule's range is chosen.
+    pub method: RwSignal<RangeMethod>,
+    /// Group size and the axis groups run along (`None`: the default for the layout).
+    pub group_size: RwSignal<usize>,
+    pub group_axis: RwSignal<Option<usize>>,
+    /// The granularity the chosen preset deploys (highlighted in the table).
+    pub focus: RwSignal<Granularity>,
     /// Channel axis, normalized (`0..rank`).
     pub axis: RwSignal<usize>,
     pub channel: RwSignal<usize>,
@@ -108,20 +84,33 @@ pub struct AppState {
     pub report: Memo<Option<Result<Arc<Report>, String>>>,
     /// The selected channel's histogram and values: reruns on channel selection only.
     pub channel_view: Memo<Option<Arc<ChannelView>>>,
+    /// Total MSQE at bits 2–8 for the three granularities (everything but the bit width as set).
+    pub sweep: Memo<Option<Arc<Vec<SweepPoint>>>>,
 }
 
 impl AppState {
     pub fn provide() -> AppState {
         let current = RwSignal::new(None::<Arc<Current>>);
-        let scheme = RwSignal::new(Scheme::SymmetricInt8);
+        let first = &PRESETS[0];
+        let spec = RwSignal::new(first.spec);
+        let method = RwSignal::new(RangeMethod::MinMax);
+        let group_size = RwSignal::new(first.group_size);
+        let group_axis = RwSignal::new(None::<usize>);
+        let focus = RwSignal::new(first.granularity);
         let axis = RwSignal::new(0usize);
         let channel = RwSignal::new(0usize);
+        let options = move || Options {
+            spec: spec.get(),
+            method: method.get(),
+            group_size: group_size.get(),
+            group_axis: group_axis.get(),
+        };
         let report = Memo::new(move |_| {
             let cur = current.get()?;
-            let spec = scheme.get().spec();
+            let opts = options();
             let axis = axis.get();
             Some(
-                analysis::analyze(&cur.tensor, axis as isize, spec)
+                analysis::analyze_with(&cur.tensor, axis as isize, &opts)
                     .map(Arc::new)
                     .map_err(|e| e.to_string()),
             )
@@ -130,11 +119,32 @@ impl AppState {
             let cur = current.get()?;
             let report = report.get()?.ok()?;
             let c = channel.get();
-            analysis::channel_view(&cur.tensor, &report, c).map(Arc::new)
+            let p = match method.get() {
+                RangeMethod::Percentile(p) => p,
+                _ => DEFAULT_PERCENTILE,
+            };
+            analysis::channel_view(&cur.tensor, &report, c, p).map(Arc::new)
+        });
+        let sweep = Memo::new(move |_| {
+            let cur = current.get()?;
+            let opts = Options {
+                spec: QuantSpec {
+                    bits: 8,
+                    ..spec.get()
+                },
+                ..options()
+            };
+            analysis::sweep(&cur.tensor, axis.get() as isize, &opts, 2..=8)
+                .ok()
+                .map(Arc::new)
         });
         let state = AppState {
             current,
-            scheme,
+            spec,
+            method,
+            group_size,
+            group_axis,
+            focus,
             axis,
             channel,
             status: RwSignal::new(Status::Idle),
@@ -142,12 +152,21 @@ impl AppState {
             resized: RwSignal::new(0),
             report,
             channel_view,
+            sweep,
         };
         let _ = window_event_listener(leptos::ev::resize, move |_| {
             state.resized.update(|n| *n += 1)
         });
         provide_context(state);
         state
+    }
+
+    /// Applies a preset: every scheme control takes the framework's value.
+    pub fn apply_preset(&self, p: &Preset) {
+        self.spec.set(p.spec);
+        self.group_size.set(p.group_size);
+        self.focus.set(p.granularity);
+        self.method.set(RangeMethod::MinMax);
     }
 
     pub fn load_default_sample(&self) {

@@ -1,9 +1,11 @@
-//! What the tensor is, and the numbers of both schemes side by side.
+//! What the tensor is, and the numbers of the three granularities side by side.
 
 use leptos::prelude::*;
 
 use super::state::{AppState, Source};
-use crate::engine::Report;
+use crate::engine::analysis::SchemeSummary;
+use crate::engine::spec::Granularity;
+use crate::engine::{QParams, Report};
 use crate::format;
 
 /// One line about the tensor: origin, shape, dtype, channel count, and anything to be aware of.
@@ -69,8 +71,9 @@ fn warnings(r: &Report) -> Vec<String> {
     let none = r.channels_without_finite();
     if none > 0 {
         out.push(format!(
-            "{} no finite values: scale 1, zero point 0, and no error to measure",
-            format::plural(none, "channel has", "channels have")
+            "{} no finite values: {}, and no error to measure",
+            format::plural(none, "channel has", "channels have"),
+            r.spec.convention.zero_range_rule()
         ));
     }
     if r.shape.len() == 1 && r.channels.len() > 1 {
@@ -90,10 +93,11 @@ fn warnings(r: &Report) -> Vec<String> {
             .map(|(i, _)| i.to_string())
             .collect();
         out.push(format!(
-            "{} (channel {}{}): a zero range has no scale, so scale 1, zero point 0 (ONNX Runtime's rule), and they quantize exactly",
+            "{} (channel {}{}): a zero range has no scale, so {}, and they quantize exactly",
             format::plural(zeros, "all-zero channel", "all-zero channels"),
             first.join(", "),
-            if zeros > 5 { ", …" } else { "" }
+            if zeros > 5 { ", …" } else { "" },
+            r.spec.convention.zero_range_rule()
         ));
     }
     let tiny = r
@@ -103,14 +107,15 @@ fn warnings(r: &Report) -> Vec<String> {
         .count();
     if tiny > 0 {
         out.push(format!(
-            "{} a range too small for a float32 scale (below 1.2e-38 per step, subnormal values): scale 1, zero point 0 (ONNX Runtime's rule), so every value rounds to 0",
-            format::plural(tiny, "channel has", "channels have")
+            "{} a range too small for a float32 scale (below 1.2e-38 per step, subnormal values): {}",
+            format::plural(tiny, "channel has", "channels have"),
+            r.spec.convention.zero_range_rule()
         ));
     }
     out
 }
 
-/// Both schemes' numbers in one table, with the headline ratio.
+/// The three granularities' numbers in one table, with the headline ratio.
 #[component]
 pub fn Summary() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -118,45 +123,86 @@ pub fn Summary() -> impl IntoView {
         {move || match state.report.get() {
             None => None,
             Some(Err(e)) => Some(view! { <section class="summary"><p class="status error" role="alert">{e}</p></section> }.into_any()),
-            Some(Ok(r)) => Some(summary_table(&r, state.channel.get()).into_any()),
+            Some(Ok(r)) => Some(summary_table(&r, state.channel.get(), state.focus.get()).into_any()),
         }}
     }
 }
 
-fn summary_table(r: &Report, selected: usize) -> impl IntoView {
-    let pt = r.per_tensor;
-    let pc = r.per_channel;
-    let (smin, smax) = r.channels.iter().filter(|c| !c.params.degenerate).fold(
-        (f64::INFINITY, 0.0f64),
-        |(lo, hi), c| {
-            (
-                lo.min(f64::from(c.params.scale)),
-                hi.max(f64::from(c.params.scale)),
-            )
-        },
-    );
-    let channel_scales = if smax > 0.0 {
-        format!(
-            "{} scales, {} … {}",
-            r.channels.len(),
-            format::number(smin),
-            format::number(smax)
-        )
-    } else {
-        format!("{} scales", r.channels.len())
-    };
-    let zp = |v: i32| v.to_string();
-    let (zmin, zmax) = r.channels.iter().fold((i32::MAX, i32::MIN), |(lo, hi), c| {
-        (lo.min(c.params.zero_point), hi.max(c.params.zero_point))
+/// `min … max` of the granules' scales (or the one value), skipping the fallback ones.
+fn scale_span(params: impl Iterator<Item = QParams>) -> String {
+    let (mut lo, mut hi, mut n) = (f64::INFINITY, 0.0f64, 0usize);
+    for p in params {
+        n += 1;
+        if !p.degenerate {
+            lo = lo.min(f64::from(p.scale));
+            hi = hi.max(f64::from(p.scale));
+        }
+    }
+    if hi <= 0.0 {
+        return format!("{} (fallback)", format::plural(n, "scale", "scales"));
+    }
+    if n == 1 || lo == hi {
+        return format::number(lo);
+    }
+    format!("{} … {}", format::number(lo), format::number(hi))
+}
+
+fn zp_span(params: impl Iterator<Item = QParams>) -> String {
+    let (lo, hi) = params.fold((i32::MAX, i32::MIN), |(lo, hi), p| {
+        (lo.min(p.zero_point), hi.max(p.zero_point))
     });
-    let channel_zps = if zmin == zmax {
-        format!("{zmin} (all)")
+    if lo > hi {
+        String::new()
+    } else if lo == hi {
+        lo.to_string()
     } else {
-        format!("{zmin} … {zmax}")
+        format!("{lo} … {hi}")
+    }
+}
+
+fn summary_table(r: &Report, selected: usize, focus: Granularity) -> impl IntoView {
+    let cols = [
+        (Granularity::PerTensor, "tensor", "per-tensor".to_string()),
+        (
+            Granularity::PerChannel,
+            "channel",
+            "per-channel".to_string(),
+        ),
+        (
+            Granularity::PerGroup,
+            "group",
+            format!("per-group of {}", r.group.size),
+        ),
+    ];
+    let n = r.element_count();
+    let scales = [
+        scale_span(std::iter::once(r.tensor_params)),
+        scale_span(r.channels.iter().map(|c| c.params)),
+        scale_span(r.groups.iter().map(|g| g.params)),
+    ];
+    let zps = [
+        zp_span(std::iter::once(r.tensor_params)),
+        zp_span(r.channels.iter().map(|c| c.params)),
+        zp_span(r.groups.iter().map(|g| g.params)),
+    ];
+    // One row: a header with an explanation, and a cell per granularity.
+    let row = |label: &'static str,
+               title: &'static str,
+               key: &'static str,
+               cell: &dyn Fn(usize, &SchemeSummary) -> (String, String)| {
+        let cells = cols
+            .iter()
+            .enumerate()
+            .map(|(i, (g, id, _))| {
+                let (text, value) = cell(i, r.summary(*g));
+                view! {
+                    <td class=format!("per-{id}") class:focus=*g == focus
+                        data-testid=format!("{key}-per-{id}") data-value=value>{text}</td>
+                }
+            })
+            .collect_view();
+        view! { <tr><th scope="row" title=title>{label}</th>{cells}</tr> }
     };
-    let n = r.element_count() as u64;
-    let meta_t = 8u64; // one float32 scale + one zero point (stored as int32 in ONNX: 4 bytes)
-    let meta_c = 8u64 * r.channels.len() as u64;
     let headline = headline(r);
     let sel = r.channels.get(selected).map(|c| {
         if !c.has_finite() {
@@ -172,41 +218,51 @@ fn summary_table(r: &Report, selected: usize) -> impl IntoView {
                 {format!("Channel {selected}: range [{}, {}]", format::number(f64::from(c.range.min)), format::number(f64::from(c.range.max)))}
                 " · MSQE "
                 <span class="per-tensor">{format!("{} per-tensor", format::number(c.msqe_per_tensor()))}</span>
-                " vs "
+                " · "
                 <span class="per-channel">{format!("{} with its own scale {}", format::number(c.msqe_per_channel()), format::number(f64::from(c.params.scale)))}</span>
+                " · "
+                <span class="per-group">{format!("{} in {}", format::number(c.msqe_per_group()), format::plural(c.groups.len(), "group", "groups"))}</span>
             </p>
         }
         .into_any()
     });
+    let num = |v: f64| (format::number(v), v.to_string());
     view! {
         <section class="summary" aria-label="Summary">
             <p class="headline" data-testid="headline" data-value=r.improvement().map(|x| x.to_string()).unwrap_or_default()>{headline}</p>
+            <div class="table-scroll">
             <table>
                 <thead>
-                    <tr><th></th><th class="per-tensor">"per-tensor"</th><th class="per-channel">"per-channel"</th></tr>
+                    <tr><th></th>
+                        {cols.iter().map(|(g, id, label)| view! {
+                            <th scope="col" class=format!("per-{id}") class:focus=*g == focus>{label.clone()}</th>
+                        }).collect_view()}
+                    </tr>
                 </thead>
                 <tbody>
-                    <tr><th>"MSQE"</th>
-                        <td data-testid="msqe-per-tensor" data-value=pt.msqe.to_string()>{format::number(pt.msqe)}</td>
-                        <td data-testid="msqe-per-channel" data-value=pc.msqe.to_string()>{format::number(pc.msqe)}</td></tr>
-                    <tr><th>"SQNR"</th>
-                        <td data-testid="sqnr-per-tensor" data-value=pt.sqnr_db.map(|v| v.to_string()).unwrap_or_default()>{format::db(pt.sqnr_db)}</td>
-                        <td data-testid="sqnr-per-channel" data-value=pc.sqnr_db.map(|v| v.to_string()).unwrap_or_default()>{format::db(pc.sqnr_db)}</td></tr>
-                    <tr><th>"max |error|"</th>
-                        <td data-testid="maxerr-per-tensor">{format::number(pt.max_abs_err)}</td>
-                        <td data-testid="maxerr-per-channel">{format::number(pc.max_abs_err)}</td></tr>
-                    <tr><th>"scale"</th>
-                        <td data-testid="scale-per-tensor">{format::number(f64::from(r.tensor_params.scale))}</td>
-                        <td>{channel_scales}</td></tr>
-                    <tr><th>"zero point"</th><td>{zp(r.tensor_params.zero_point)}</td><td>{channel_zps}</td></tr>
-                    <tr><th title="float32 scale + int32 zero point per granule">"scales + zero points"</th>
-                        <td>{format!("{} ({} of codes)", format::bytes(meta_t), percent(meta_t, n))}</td>
-                        <td>{format!("{} ({} of codes)", format::bytes(meta_c), percent(meta_c, n))}</td></tr>
+                    {row("MSQE", "mean of (x − x̂)² over finite values, in float64", "msqe", &|_, s| num(s.msqe))}
+                    {row("Δ²/12 model", "the uniform-noise model: each granule's step squared over 12, averaged; close to MSQE when nothing is clipped", "model", &|_, s| num(s.model_msqe))}
+                    {row("SQNR", "10·log10(Σx² / Σ(x − x̂)²)", "sqnr", &|_, s| (format::db(s.sqnr_db), s.sqnr_db.map(|v| v.to_string()).unwrap_or_default()))}
+                    {row("max |error|", "largest |x − x̂|", "maxerr", &|_, s| num(s.max_abs_err))}
+                    {row("cosine similarity", "Σxx̂ / √(Σx² Σx̂²)", "cosine", &|_, s| (format!("{:.7}", s.cosine), s.cosine.to_string()))}
+                    {row("clipped", "values outside the range the method chose for their granule", "clipped", &|_, s| (format!("{} ({})", format::count(s.clipped), percent_f(s.clipped_fraction())), s.clipped_fraction().to_string()))}
+                    {row("levels used", "distinct integer codes per granule, averaged (weighted by values); effective bits = log2", "levels", &|_, s| (format!("{} · {} bits", format::sig(s.levels, 4), format::sig(s.effective_bits, 3)), s.effective_bits.to_string()))}
+                    {row("scales", "granules and the spread of their scales", "scales", &|i, s| (format!("{} · {}", format::count(s.granules), scales[i]), s.granules.to_string()))}
+                    {row("zero points", "the zero points in use", "zp", &|i, _| (zps[i].clone(), zps[i].clone()))}
+                    {row("storage", "codes + scales + zero points; compression vs float32; metadata overhead", "storage", &|_, s| (
+                        format!("{} · {}× · {} meta", format::bytes(s.storage.total().round() as u64), format::sig(s.storage.compression(n), 3), percent_f(s.storage.overhead_percent() / 100.0)),
+                        s.storage.total().to_string()
+                    ))}
                 </tbody>
             </table>
+            </div>
             {sel}
         </section>
     }
+}
+
+fn percent_f(fraction: f64) -> String {
+    format!("{}%", format::sig(100.0 * fraction, 3))
 }
 
 /// The one-sentence answer: how much better (or not) per-channel is on this tensor.
@@ -237,11 +293,4 @@ fn headline(r: &Report) -> String {
             }
         }
     }
-}
-
-fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "—".to_string();
-    }
-    format!("{}%", format::sig(100.0 * part as f64 / whole as f64, 3))
 }

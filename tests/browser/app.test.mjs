@@ -129,10 +129,10 @@ test('the sample picked last wins, even when an earlier one arrives later', asyn
   await page.close();
 });
 
-test('scheme, axis and channel controls recompute; clicking a chart selects a channel', async () => {
+test('preset, axis and channel controls recompute; clicking a chart selects a channel', async () => {
   const page = await open();
   const before = await number(page, 'msqe-per-tensor');
-  await page.selectOption('[data-testid=scheme-select]', 'asym-uint8');
+  await page.selectOption('[data-testid=preset-select]', 'ort-uint8');
   await page.waitForFunction((v) => document.querySelector('[data-testid=msqe-per-tensor]').dataset.value !== v, String(before.value));
   const asym = await number(page, 'msqe-per-tensor');
   assert.ok(asym.value > 0 && asym.value !== before.value);

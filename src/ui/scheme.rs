@@ -1,0 +1,316 @@
+//! The quantization scheme controls: a framework preset first, every detail on demand, and the
+//! exact rules in use spelled out.
+
+use leptos::prelude::*;
+
+use super::state::{AppState, DEFAULT_PERCENTILE};
+use crate::engine::range::{AciqPrior, RangeMethod};
+use crate::engine::spec::{
+    matching_preset, preset, Convention, Granularity, QuantSpec, Rounding, GROUP_SIZES, MAX_BITS,
+    MIN_BITS, PRESETS,
+};
+
+const CUSTOM: &str = "custom";
+
+/// Stable ids of the range methods (URL and `<option>` values).
+pub fn method_id(m: RangeMethod) -> &'static str {
+    match m {
+        RangeMethod::MinMax => "minmax",
+        RangeMethod::Percentile(_) => "percentile",
+        RangeMethod::Mse => "mse",
+        RangeMethod::Entropy => "entropy",
+        RangeMethod::Aciq(AciqPrior::Laplace) => "aciq-laplace",
+        RangeMethod::Aciq(AciqPrior::Gaussian) => "aciq-gauss",
+    }
+}
+
+/// The method for an id; `p` is the percentile used when the id is `percentile`.
+pub fn method_from_id(id: &str, p: f64) -> Option<RangeMethod> {
+    Some(match id {
+        "minmax" => RangeMethod::MinMax,
+        "percentile" => RangeMethod::Percentile(p),
+        "mse" => RangeMethod::Mse,
+        "entropy" => RangeMethod::Entropy,
+        "aciq-laplace" => RangeMethod::Aciq(AciqPrior::Laplace),
+        "aciq-gauss" => RangeMethod::Aciq(AciqPrior::Gaussian),
+        _ => return None,
+    })
+}
+
+const METHODS: [(&str, &str, &str); 6] = [
+    (
+        "minmax",
+        "min–max",
+        "The granule's smallest and largest value: nothing is clipped (every framework's default for weights).",
+    ),
+    (
+        "percentile",
+        "percentile",
+        "Clip at the p-th percentile (|x| when symmetric): ONNX Runtime's Percentile calibrator (default 99.999), pytorch-quantization (99.99).",
+    ),
+    (
+        "mse",
+        "MSE search",
+        "Try 128 clipping thresholds and keep the one with the lowest quantization MSE (clipping + rounding), as TensorRT's and ModelOpt's 'mse' calibrators do.",
+    ),
+    (
+        "entropy",
+        "entropy (KL)",
+        "TensorRT's classic calibration: the threshold whose quantized 2048-bin histogram is closest to the original in KL divergence.",
+    ),
+    (
+        "aciq-laplace",
+        "ACIQ · Laplace",
+        "Analytic clipping (Banner et al. 2018): fit a Laplace distribution and clip at the α that minimises the expected MSE at this bit width.",
+    ),
+    (
+        "aciq-gauss",
+        "ACIQ · Gaussian",
+        "Analytic clipping (Banner et al. 2018) for a Gaussian fit.",
+    ),
+];
+
+/// Preset first: one choice sets every control; "custom" once any detail differs.
+#[component]
+pub fn PresetPicker() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let current = move || {
+        matching_preset(&state.spec.get(), state.group_size.get())
+            .map(|p| p.id)
+            .unwrap_or(CUSTOM)
+    };
+    view! {
+        <div class="field wide">
+            <label for="preset-select">"Framework preset"</label>
+            <select id="preset-select" data-testid="preset-select"
+                prop:value=current
+                on:change=move |ev| {
+                    if let Some(p) = preset(&event_target_value(&ev)) {
+                        state.apply_preset(p);
+                    }
+                }>
+                {PRESETS.iter().map(|p| view! { <option value=p.id title=p.summary>{p.name}</option> }).collect_view()}
+                <option value=CUSTOM disabled=true>"custom (details changed)"</option>
+            </select>
+            <span class="hint" data-testid="preset-summary">{move || {
+                let s = state.spec.get();
+                match matching_preset(&s, state.group_size.get()) {
+                    Some(p) => p.summary.to_string(),
+                    None => format!("custom: {}, {} arithmetic", s.label(), s.convention.name()),
+                }
+            }}</span>
+        </div>
+    }
+}
+
+/// Every detail of the scheme, folded away until asked for, plus the exact rules in use.
+#[component]
+pub fn SchemeDetails() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let set = move |f: &dyn Fn(&mut QuantSpec)| state.spec.update(|s| f(s));
+    let rank = move || state.current.get().map(|c| c.tensor.rank()).unwrap_or(0);
+    let percent_error = RwSignal::new(None::<String>);
+    let group_error = RwSignal::new(None::<String>);
+    view! {
+        <details class="scheme-details wide" data-testid="scheme-details">
+            <summary>"Scheme details: bits, grid, rounding, range method, groups"</summary>
+            <div class="detail-grid">
+                <div class="field">
+                    <label for="bits-select">"Bits"</label>
+                    <select id="bits-select" data-testid="bits-select"
+                        prop:value=move || state.spec.get().bits.to_string()
+                        on:change=move |ev| { if let Ok(b) = event_target_value(&ev).parse::<u32>() {
+                            set(&|s| s.bits = b.clamp(MIN_BITS, MAX_BITS));
+                        } }>
+                        {(MIN_BITS..=MAX_BITS).map(|b| view! { <option value=b.to_string()>{b.to_string()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="signed-select">"Integer type"</label>
+                    <select id="signed-select" data-testid="signed-select"
+                        prop:value=move || if state.spec.get().signed { "signed" } else { "unsigned" }
+                        on:change=move |ev| {
+                            let signed = event_target_value(&ev) == "signed";
+                            set(&|s| s.signed = signed);
+                        }>
+                        <option value="signed">"signed (int)"</option>
+                        <option value="unsigned">"unsigned (uint)"</option>
+                    </select>
+                </div>
+                <Check id="symmetric" label="symmetric (zero point at the centre)"
+                    get=Signal::derive(move || state.spec.get().symmetric)
+                    put=move |v| set(&|s| s.symmetric = v) />
+                <Check id="narrow" label="narrow grid (drop one extreme code)"
+                    get=Signal::derive(move || state.spec.get().narrow)
+                    put=move |v| set(&|s| s.narrow = v) />
+                <Check id="reduce-range" label="reduce_range (one bit fewer)"
+                    get=Signal::derive(move || state.spec.get().reduce_range)
+                    put=move |v| set(&|s| s.reduce_range = v) />
+                <div class="field">
+                    <label for="rounding-select">"Rounding of ties"</label>
+                    <select id="rounding-select" data-testid="rounding-select"
+                        prop:value=move || state.spec.get().rounding.id()
+                        on:change=move |ev| { if let Some(r) = Rounding::from_id(&event_target_value(&ev)) {
+                            set(&|s| s.rounding = r);
+                        } }>
+                        {Rounding::ALL.into_iter().map(|r| view! { <option value=r.id()>{r.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="convention-select">"Scale arithmetic of"</label>
+                    <select id="convention-select" data-testid="convention-select"
+                        prop:value=move || state.spec.get().convention.id()
+                        on:change=move |ev| { if let Some(c) = Convention::from_id(&event_target_value(&ev)) {
+                            set(&|s| s.convention = c);
+                        } }>
+                        {Convention::ALL.into_iter().map(|c| view! { <option value=c.id()>{c.name()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="method-select">"Range method"</label>
+                    <select id="method-select" data-testid="method-select"
+                        prop:value=move || method_id(state.method.get())
+                        on:change=move |ev| { if let Some(m) = method_from_id(&event_target_value(&ev), DEFAULT_PERCENTILE) {
+                            percent_error.set(None);
+                            state.method.set(m);
+                        } }>
+                        {METHODS.iter().map(|(id, label, help)| view! { <option value=*id title=*help>{*label}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="percentile-input">"Percentile p"</label>
+                    <input id="percentile-input" data-testid="percentile-input" type="number"
+                        min="50" max="100" step="0.001" list="percentiles"
+                        prop:disabled=move || !matches!(state.method.get(), RangeMethod::Percentile(_))
+                        prop:value=move || match state.method.get() {
+                            RangeMethod::Percentile(p) => p.to_string(),
+                            _ => DEFAULT_PERCENTILE.to_string(),
+                        }
+                        on:change=move |ev| {
+                            let text = event_target_value(&ev);
+                            match text.trim().parse::<f64>() {
+                                Ok(p) if (50.0..=100.0).contains(&p) => {
+                                    percent_error.set(None);
+                                    state.method.set(RangeMethod::Percentile(p));
+                                }
+                                _ => percent_error.set(Some(format!(
+                                    "expected a percentile between 50 and 100, found \"{}\"", text.trim()
+                                ))),
+                            }
+                        } />
+                    <datalist id="percentiles">
+                        <option value="99.9"></option><option value="99.99"></option><option value="99.999"></option>
+                    </datalist>
+                    {move || percent_error.get().map(|e| view! { <span class="hint error" role="alert">{e}</span> })}
+                </div>
+                <div class="field">
+                    <label for="group-size-input">"Group size"</label>
+                    <input id="group-size-input" data-testid="group-size-input" type="number" min="1" step="1"
+                        list="group-sizes"
+                        prop:value=move || state.group_size.get().to_string()
+                        on:change=move |ev| {
+                            let text = event_target_value(&ev);
+                            match text.trim().parse::<usize>() {
+                                Ok(g) if g >= 1 => {
+                                    group_error.set(None);
+                                    state.group_size.set(g);
+                                }
+                                _ => group_error.set(Some(format!(
+                                    "expected a whole number of elements ≥ 1, found \"{}\"", text.trim()
+                                ))),
+                            }
+                        } />
+                    <datalist id="group-sizes">
+                        {GROUP_SIZES.iter().map(|g| view! { <option value=g.to_string()></option> }).collect_view()}
+                    </datalist>
+                    {move || group_error.get().map(|e| view! { <span class="hint error" role="alert">{e}</span> })}
+                </div>
+                <div class="field">
+                    <label for="group-axis-select">"Groups run along"</label>
+                    <select id="group-axis-select" data-testid="group-axis-select"
+                        prop:value=move || state.group_axis.get().map(|a| a.to_string()).unwrap_or_else(|| "auto".into())
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            state.group_axis.set(v.parse::<usize>().ok());
+                        }>
+                        <option value="auto">{move || {
+                            let r = state.report.get().and_then(|r| r.ok());
+                            match r {
+                                Some(r) => format!("auto (axis {})", r.group.axis),
+                                None => "auto".to_string(),
+                            }
+                        }}</option>
+                        {move || {
+                            let channel_axis = state.axis.get();
+                            (0..rank()).filter(|&a| a != channel_axis).map(|a| view! {
+                                <option value=a.to_string()>{format!("axis {a}")}</option>
+                            }).collect_view()
+                        }}
+                    </select>
+                </div>
+            </div>
+        </details>
+        <Rules />
+    }
+}
+
+#[component]
+fn Check(
+    id: &'static str,
+    label: &'static str,
+    get: Signal<bool>,
+    put: impl Fn(bool) + 'static,
+) -> impl IntoView {
+    let input_id = format!("{id}-check");
+    view! {
+        <div class="field check">
+            <input type="checkbox" id=input_id.clone() data-testid=input_id.clone()
+                prop:checked=move || get.get()
+                on:change=move |ev| put(event_target_checked(&ev)) />
+            <label for=input_id>{label}</label>
+        </div>
+    }
+}
+
+/// The exact rules of the convention in use, the grid, the rounding and the range method.
+#[component]
+fn Rules() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <details class="rules wide" data-testid="rules">
+            <summary>{move || {
+                let s = state.spec.get();
+                let (qmin, qmax) = s.quantizer_range();
+                let (smin, smax) = s.saturation_range();
+                format!(
+                    "Rules in use: {} · grid [{qmin}, {qmax}], saturating at [{smin}, {smax}] · {} · {}",
+                    s.convention.name(),
+                    s.rounding.label(),
+                    METHODS.iter().find(|m| m.0 == method_id(state.method.get())).map(|m| m.1).unwrap_or("")
+                )
+            }}</summary>
+            {move || {
+                let s = state.spec.get();
+                let focus = state.focus.get();
+                view! {
+                    <ul>
+                        {s.convention.rules().iter().map(|r| view! { <li>{*r}</li> }).collect_view()}
+                        {(s.rounding != s.convention.default_rounding()).then(|| view! {
+                            <li class="warn">{format!("rounding changed to {} ({} rounds {})", s.rounding.label(), s.convention.name(), s.convention.default_rounding().label())}</li>
+                        })}
+                        <li>{format!("range method: {}", METHODS.iter().find(|m| m.0 == method_id(state.method.get())).map(|m| m.2).unwrap_or(""))}</li>
+                        <li>{format!("{} is what this preset deploys; all three granularities are measured side by side", focus_label(focus, state.group_size.get()))}</li>
+                    </ul>
+                    <p class="hint">"Sources: " {s.convention.sources()}</p>
+                }
+            }}
+        </details>
+    }
+}
+
+pub fn focus_label(g: Granularity, group: usize) -> String {
+    match g {
+        Granularity::PerGroup => format!("per-group ({group})"),
+        g => g.label().to_string(),
+    }
+}
