@@ -15,6 +15,9 @@ await page.goto(server.url);
 await page.waitForSelector('[data-testid=msqe-per-tensor]', { timeout: 30000 });
 await page.waitForTimeout(500);
 await page.screenshot({ path: path.join(out, 'default.png'), fullPage: true });
+await page.click('[data-testid=scheme-details] summary');
+await page.click('[data-testid=rules] summary');
+await page.screenshot({ path: path.join(out, 'details.png'), clip: { x: 0, y: 0, width: 1280, height: 900 } });
 for (const p of presets) {
   const [id, method] = p.split(':');
   await page.selectOption('[data-testid=preset-select]', id);

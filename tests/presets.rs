@@ -131,7 +131,7 @@ fn per_group_grids_follow_the_onnx_blocked_layout() {
             ..Options::new(preset("ort-int8").unwrap().spec)
         };
         let r = analyze_with(&t, axis, &opts).unwrap();
-        assert_eq!(r.group.axis, group_axis);
+        assert_eq!(r.group.axis, Some(group_axis));
         let grids = r.per_group_grids().unwrap();
         let codes = quantize_tensor(&t, &grids).unwrap();
         let deq =

@@ -28,7 +28,9 @@ pub struct Options {
     pub method: RangeMethod,
     /// Elements per group (≥ 1; larger than the axis gives one group per row).
     pub group_size: usize,
-    /// The axis groups run along (normalized); `None` picks [`default_group_axis`].
+    /// The axis groups run along (normalized); `None`: along the whole row, i.e. the channel's
+    /// other axes flattened in C order (ggml's and GPTQ-style layouts; equal to the last axis for a
+    /// 2-D weight with channels on axis 0).
     pub group_axis: Option<usize>,
 }
 
@@ -40,19 +42,6 @@ impl Options {
             group_size: 32,
             group_axis: None,
         }
-    }
-}
-
-/// The axis groups run along when none is chosen: the last axis that is not the channel axis
-/// (a row of a Linear weight, the kernel window of a PyTorch conv, the input channels of a TFLite
-/// HWIO weight), or the channel axis itself for a 1-D tensor.
-pub fn default_group_axis(rank: usize, channel_axis: usize) -> usize {
-    if rank <= 1 {
-        0
-    } else if channel_axis == rank - 1 {
-        rank - 2
-    } else {
-        rank - 1
     }
 }
 
@@ -254,8 +243,10 @@ impl Totals {
 /// How the groups tile the tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupLayout {
-    /// The axis groups run along (normalized).
-    pub axis: usize,
+    /// The axis groups run along (normalized); `None` for whole rows (see [`Options::group_axis`]).
+    pub axis: Option<usize>,
+    /// Within one channel's gathered values: `(outer, extent, inner)` around the group direction.
+    pub row: (usize, usize, usize),
     pub size: usize,
     /// Groups in each channel.
     pub per_channel: usize,
@@ -503,31 +494,25 @@ fn analyze_inner(
     let rank = shape.len();
     let data = tensor.data();
     let group_size = opts.group_size.max(1);
+    // A named axis other than the channel axis, or whole rows.
     let group_axis = match (axis, opts.group_axis) {
-        (None, _) => 0,
-        (Some(a), Some(g)) if g < rank && (g != a || rank == 1) => g,
-        (Some(a), _) => default_group_axis(rank, a),
+        (Some(a), Some(g)) if g < rank && g != a && rank > 1 => Some(g),
+        _ => None,
     };
-    // Within one channel's gathered values (the other axes in C order): the group axis's extent
-    // and what lies before and after it. A 1-D tensor groups across channels instead.
+    // Within one channel's gathered values (the other axes in C order): the group direction's
+    // extent and what lies before and after it. A 1-D tensor groups across channels instead.
     let across = rank <= 1;
-    let (g_outer, g_dim, g_inner) = if across {
-        (1, layout.channel_len(), 1)
-    } else {
-        let rest: Vec<usize> = (0..rank)
-            .filter(|&d| Some(d) != axis)
-            .map(|d| shape[d])
-            .collect();
-        let gp = if Some(group_axis) > axis {
-            group_axis - 1
-        } else {
-            group_axis
-        };
-        (
-            rest[..gp].iter().product::<usize>(),
-            rest[gp],
-            rest[gp + 1..].iter().product::<usize>(),
-        )
+    let (g_outer, g_dim, g_inner) = match (across, group_axis, axis) {
+        (false, Some(g), Some(a)) => {
+            let rest: Vec<usize> = (0..rank).filter(|&d| d != a).map(|d| shape[d]).collect();
+            let gp = if g > a { g - 1 } else { g };
+            (
+                rest[..gp].iter().product::<usize>(),
+                rest[gp],
+                rest[gp + 1..].iter().product::<usize>(),
+            )
+        }
+        _ => (1, layout.channel_len(), 1),
     };
     let blocks = g_dim.div_ceil(group_size);
     let per_channel_groups = g_outer * blocks * g_inner;
@@ -658,6 +643,7 @@ fn analyze_inner(
         layout,
         group: GroupLayout {
             axis: group_axis,
+            row: (g_outer, g_dim, g_inner),
             size: group_size,
             per_channel: if across { 1 } else { per_channel_groups },
         },
@@ -853,15 +839,7 @@ fn group_roundtrip(
             .unwrap_or_default();
     }
     // Which group each position of the gathered channel belongs to.
-    let axis = report.axis.unwrap_or(0);
-    let rest: Vec<usize> = (0..report.shape.len())
-        .filter(|&d| d != axis)
-        .map(|d| report.shape[d])
-        .collect();
-    let ga = report.group.axis;
-    let gp = if ga > axis { ga - 1 } else { ga };
-    let dim = rest[gp];
-    let inner: usize = rest[gp + 1..].iter().product();
+    let (_, dim, inner) = report.group.row;
     let blocks = dim.div_ceil(report.group.size);
     let mut out = Vec::new();
     for (pos, &v) in values.iter().enumerate() {
@@ -891,7 +869,12 @@ impl Report {
         if rank < 2 {
             return None;
         }
-        let ga = self.group.axis;
+        // Whole rows are one axis only for a 2-D tensor.
+        let ga = match self.group.axis {
+            Some(g) => g,
+            None if rank == 2 => 1 - axis,
+            None => return None,
+        };
         let size = self.group.size;
         let mut scale_shape = self.shape.clone();
         scale_shape[ga] = self.shape[ga].div_ceil(size);

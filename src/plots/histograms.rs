@@ -309,7 +309,7 @@ fn draw_bars<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
 fn method_tag(m: &RangeMethod) -> String {
     match m {
         RangeMethod::MinMax => "min-max".into(),
-        RangeMethod::Percentile(p) => format!("p{}", format::sig(*p, 6)),
+        RangeMethod::Percentile(p) => format!("p{p}"),
         RangeMethod::Mse => "MSE".into(),
         RangeMethod::Entropy => "KL".into(),
         RangeMethod::Aciq(AciqPrior::Laplace) => "ACIQ-L".into(),

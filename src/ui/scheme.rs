@@ -233,13 +233,7 @@ pub fn SchemeDetails() -> impl IntoView {
                             let v = event_target_value(&ev);
                             state.group_axis.set(v.parse::<usize>().ok());
                         }>
-                        <option value="auto">{move || {
-                            let r = state.report.get().and_then(|r| r.ok());
-                            match r {
-                                Some(r) => format!("auto (axis {})", r.group.axis),
-                                None => "auto".to_string(),
-                            }
-                        }}</option>
+                        <option value="auto">"whole rows (other axes flattened)"</option>
                         {move || {
                             let channel_axis = state.axis.get();
                             (0..rank()).filter(|&a| a != channel_axis).map(|a| view! {

@@ -265,8 +265,33 @@ fn percent_f(fraction: f64) -> String {
     format!("{}%", format::sig(100.0 * fraction, 3))
 }
 
-/// The one-sentence answer: how much better (or not) per-channel is on this tensor.
+/// The one-sentence answer: how much better (or not) per-channel is on this tensor, and what
+/// per-group adds.
 fn headline(r: &Report) -> String {
+    let first = channel_headline(r);
+    let (pc, pg) = (r.per_channel.msqe, r.per_group.msqe);
+    if r.groups.len() <= r.channels.len() || pc <= 0.0 || pg <= 0.0 {
+        return first;
+    }
+    let x = pc / pg;
+    if (x - 1.0).abs() < 0.005 {
+        format!("{first}; groups of {} add nothing here", r.group.size)
+    } else if x > 1.0 {
+        format!(
+            "{first}; groups of {} lower it another {}",
+            r.group.size,
+            format::times(Some(x))
+        )
+    } else {
+        format!(
+            "{first}; groups of {} raise it {} (their grids land worse by chance)",
+            r.group.size,
+            format::times(Some(1.0 / x))
+        )
+    }
+}
+
+fn channel_headline(r: &Report) -> String {
     let (pt, pc) = (r.per_tensor.msqe, r.per_channel.msqe);
     if r.channels.len() == 1 {
         return "One channel along this axis: per-channel is the same as per-tensor".to_string();
