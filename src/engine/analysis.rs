@@ -3,8 +3,8 @@
 //!
 //! Passes over the data: (1) every channel's finite min/max (and, for a range method other than
 //! min-max, the per-tensor range from the whole tensor); (2) per channel, one gather of its values,
-//! then codes + error under the tensor's grid, the channel's grid and each of its groups' grids;
-//! (3) the whole-tensor histogram.
+//! then, on that cache-resident copy, the whole-tensor histogram's counts and codes + error under
+//! the tensor's grid, the channel's grid and each of its groups' grids. Two reads of the tensor.
 
 use super::histogram::{self, Histogram};
 use super::kernels::{self, ErrorSums, MinMax, Quantizer};
@@ -538,6 +538,13 @@ fn analyze_inner(
     } else {
         layout.channels * per_channel_groups
     });
+    // The whole-tensor histogram is filled in this pass, channel by channel.
+    let mut histogram = if details {
+        let (lo, hi) = histogram::bounds(range.min, range.max);
+        Histogram::empty(lo, hi, TENSOR_HISTOGRAM_BINS)
+    } else {
+        Histogram::empty(0.0, 1.0, 1)
+    };
     let mut t_tensor = Totals::default();
     let mut t_channel = Totals::default();
     let mut t_group = Totals::default();
@@ -546,6 +553,9 @@ fn analyze_inner(
     let mut values_buf = std::mem::take(&mut s.values);
     for (c, r) in ranges.iter().enumerate() {
         let values = channel_values(tensor, data, layout, c, &mut values_buf);
+        if details {
+            histogram.add(values);
+        }
         // Per tensor: the channel's share of the one granule.
         let shared = measure(
             &spec,
@@ -628,12 +638,6 @@ fn analyze_inner(
         2.0
     } else {
         4.0
-    };
-    let histogram = if details {
-        let (lo, hi) = histogram::bounds(range.min, range.max);
-        histogram::histogram(data, lo, hi, TENSOR_HISTOGRAM_BINS)
-    } else {
-        histogram::histogram(&[], 0.0, 1.0, 1)
     };
     Ok(Report {
         spec,

@@ -53,36 +53,47 @@ pub fn bounds(min: f32, max: f32) -> (f64, f64) {
 /// Counts the finite values of `values` into `bins` equal bins over `[lo, hi]` (the last bin
 /// includes `hi`). Invalid bounds are replaced by [`bounds`] of nothing; `bins` is at least 1.
 pub fn histogram(values: &[f32], lo: f64, hi: f64, bins: usize) -> Histogram {
-    let (lo, hi) = if lo.is_finite() && hi.is_finite() && lo < hi {
-        (lo, hi)
-    } else {
-        (-0.5, 0.5)
-    };
-    let bins = bins.max(1);
-    let mut counts = vec![0u64; bins];
-    let mut outside = 0u64;
-    let mut nonfinite = 0u64;
-    let inv = bins as f64 / (hi - lo);
-    let last = bins - 1;
-    for &v in values {
-        if !v.is_finite() {
-            nonfinite += 1;
-            continue;
+    let mut h = Histogram::empty(lo, hi, bins);
+    h.add(values);
+    h
+}
+
+impl Histogram {
+    /// No counts yet, over `[lo, hi]` (invalid bounds become `[-0.5, 0.5]`), at least one bin.
+    pub fn empty(lo: f64, hi: f64, bins: usize) -> Histogram {
+        let (lo, hi) = if lo.is_finite() && hi.is_finite() && lo < hi {
+            (lo, hi)
+        } else {
+            (-0.5, 0.5)
+        };
+        Histogram {
+            lo,
+            hi,
+            counts: vec![0u64; bins.max(1)],
+            outside: 0,
+            nonfinite: 0,
         }
-        let v = f64::from(v);
-        if v < lo || v > hi {
-            outside += 1;
-            continue;
-        }
-        let idx = ((v - lo) * inv) as usize;
-        counts[idx.min(last)] += 1;
     }
-    Histogram {
-        lo,
-        hi,
-        counts,
-        outside,
-        nonfinite,
+
+    /// Adds `values` (so a histogram can be filled channel by channel, in the same pass as the
+    /// error measurement; counting does not depend on the order).
+    pub fn add(&mut self, values: &[f32]) {
+        let (lo, hi) = (self.lo, self.hi);
+        let inv = self.counts.len() as f64 / (hi - lo);
+        let last = self.counts.len() - 1;
+        for &v in values {
+            if !v.is_finite() {
+                self.nonfinite += 1;
+                continue;
+            }
+            let v = f64::from(v);
+            if v < lo || v > hi {
+                self.outside += 1;
+                continue;
+            }
+            let idx = ((v - lo) * inv) as usize;
+            self.counts[idx.min(last)] += 1;
+        }
     }
 }
 
@@ -119,6 +130,19 @@ mod tests {
         let (lo, hi) = bounds(-f32::MAX, f32::MAX);
         let h = histogram(&[-f32::MAX, 0.0, f32::MAX], lo, hi, 2);
         assert_eq!(h.counts, vec![1, 2]);
+    }
+
+    #[test]
+    fn filling_in_parts_equals_filling_at_once() {
+        let x: Vec<f32> = (0..1000)
+            .map(|i| ((i * 7919) % 1000) as f32 / 999.0 - 0.3)
+            .collect();
+        let whole = histogram(&x, -0.3, 0.5, 17);
+        let mut parts = Histogram::empty(-0.3, 0.5, 17);
+        for chunk in x.chunks(37) {
+            parts.add(chunk);
+        }
+        assert_eq!(parts, whole);
     }
 
     #[test]

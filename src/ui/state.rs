@@ -125,15 +125,17 @@ impl AppState {
             };
             analysis::channel_view(&cur.tensor, &report, c, p).map(Arc::new)
         });
+        // Everything but the bit width: a Memo, so changing only the bits does not rerun the sweep.
+        let sweep_options = Memo::new(move |_| Options {
+            spec: QuantSpec {
+                bits: 8,
+                ..spec.get()
+            },
+            ..options()
+        });
         let sweep = Memo::new(move |_| {
             let cur = current.get()?;
-            let opts = Options {
-                spec: QuantSpec {
-                    bits: 8,
-                    ..spec.get()
-                },
-                ..options()
-            };
+            let opts = sweep_options.get();
             analysis::sweep(&cur.tensor, axis.get() as isize, &opts, 2..=8)
                 .ok()
                 .map(Arc::new)
