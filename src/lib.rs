@@ -13,6 +13,7 @@ pub mod format;
 pub mod formats;
 pub mod plots;
 pub mod samples;
+pub mod share;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
