@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod engine;
+pub mod export;
 pub mod format;
 pub mod formats;
 pub mod plots;

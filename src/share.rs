@@ -211,9 +211,7 @@ impl ViewState {
     pub fn to_query(&self) -> String {
         PARAMS
             .iter()
-            .filter_map(|p| {
-                (p.write)(self).map(|v| format!("{}={}", p.key, percent_encode(&v)))
-            })
+            .filter_map(|p| (p.write)(self).map(|v| format!("{}={}", p.key, percent_encode(&v))))
             .collect::<Vec<_>>()
             .join("&")
     }
