@@ -281,8 +281,11 @@ pub fn channel_stats_json(r: &Report, meta: &ExportMeta) -> String {
     out
 }
 
+/// Little-endian bytes of one integer code in the export's dtype.
+type CodeBytes = fn(i32) -> Vec<u8>;
+
 /// The `.npy` dtype of the codes (and zero points) for `spec`, and the bytes of one value.
-fn code_type(spec: &QuantSpec) -> Result<(&'static str, fn(i32) -> Vec<u8>), ExportError> {
+fn code_type(spec: &QuantSpec) -> Result<(&'static str, CodeBytes), ExportError> {
     let (lo, hi) = spec.type_range();
     let fits = |a: i64, b: i64| i64::from(lo) >= a && i64::from(hi) <= b;
     if fits(-128, 127) {

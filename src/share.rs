@@ -336,6 +336,29 @@ fn shown(k: &str, v: &str) -> String {
     format!("{}={}", clean(k), clean(v))
 }
 
+/// Text for an HTML attribute value in double quotes.
+pub fn html_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The sandbox an embedding iframe needs: scripts, and downloads for the export buttons. No
+/// `allow-same-origin`: the widget needs no access to the host's origin, cookies or storage.
+pub const IFRAME_SANDBOX: &str = "allow-scripts allow-downloads";
+
+/// The `<iframe>` that embeds the app at `src` (an absolute URL with `embed=1`), lazily loaded,
+/// titled for screen readers, sandboxed; `height` in CSS pixels (hosts can adjust it from the
+/// widget's height messages, see docs/EMBEDDING.md).
+pub fn iframe_snippet(src: &str, title: &str, height: u32) -> String {
+    format!(
+        "<iframe src=\"{}\" title=\"{}\" width=\"100%\" height=\"{height}\" loading=\"lazy\" sandbox=\"{IFRAME_SANDBOX}\" style=\"border:0;max-width:100%\"></iframe>",
+        html_attr(src),
+        html_attr(title)
+    )
+}
+
 /// Decodes `%XX` escapes and `+` (a space, in form encoding). Malformed escapes stay as written;
 /// bytes that are not UTF-8 become U+FFFD.
 pub fn percent_decode(s: &str) -> String {
@@ -527,6 +550,19 @@ mod tests {
         let long = "x".repeat(500);
         let (_, n) = parse(&format!("sample={long}"));
         assert!(n[0].len() < 200, "{}", n[0]);
+    }
+
+    #[test]
+    fn iframe_snippet_is_escaped_and_sandboxed() {
+        let s = iframe_snippet(
+            "https://x.org/q/index.html?sample=a&embed=1",
+            "quantlens: \"A\" <b>",
+            1400,
+        );
+        assert_eq!(
+            s,
+            "<iframe src=\"https://x.org/q/index.html?sample=a&amp;embed=1\" title=\"quantlens: &quot;A&quot; &lt;b&gt;\" width=\"100%\" height=\"1400\" loading=\"lazy\" sandbox=\"allow-scripts allow-downloads\" style=\"border:0;max-width:100%\"></iframe>"
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 mod charts;
 mod controls;
+mod exports;
 mod files;
+mod share;
 mod state;
 mod summary;
 
@@ -11,6 +13,7 @@ use leptos::prelude::*;
 
 use charts::Charts;
 use controls::Controls;
+use share::{LinkNotices, ShareBar};
 use state::{AppState, Status};
 use summary::{Summary, TensorInfo};
 
@@ -20,15 +23,18 @@ pub fn mount() {
 }
 
 /// The whole page: a sample (or the user's file) under the lens, per-tensor vs per-channel.
+/// The link says which (see [`crate::share`]); with `embed=1` the page chrome is left out.
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::provide();
-    state.load_default_sample();
+    let shell = share::start(state);
+    let embed = shell.embed;
     let dragging = drop_anywhere(state);
     view! {
         <div class="drop-overlay" class:visible=move || dragging.get() aria-hidden="true">
             <div>"Drop a .npy, .npz or .safetensors file to open it here"<br/><small>"It is read by your browser and never uploaded."</small></div>
         </div>
+        {(!embed).then(|| view! {
         <header class="top">
             <h1>"quantlens"</h1>
             <p class="tagline">
@@ -38,17 +44,22 @@ pub fn App() -> impl IntoView {
                 "). Everything runs in this page; your file never leaves your browser."
             </p>
         </header>
+        })}
         <main>
             <Controls />
+            <ShareBar />
+            <LinkNotices />
             <StatusBar />
             <TensorInfo />
             <Summary />
             <Charts />
         </main>
+        {(!embed).then(|| view! {
         <footer>
             "Samples: real weights from EfficientNet-Lite0, PP-OCRv4, all-MiniLM-L6-v2 and Silero VAD (Apache-2.0 / MIT; see SAMPLES.md). "
             "Semantics: ONNX QuantizeLinear (float32 division, round half to even, saturate) with ONNX Runtime's scale rules."
         </footer>
+        })}
     }
 }
 

@@ -9,6 +9,7 @@ use crate::engine::analysis::{self, ChannelView, Report};
 use crate::engine::{QuantSpec, Tensor};
 use crate::formats::{self, Container, Member};
 use crate::samples::{self, Sample};
+use crate::share::Theme;
 
 /// Where the tensor on screen came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +109,13 @@ pub struct AppState {
     pub report: Memo<Option<Result<Arc<Report>, String>>>,
     /// The selected channel's histogram and values: reruns on channel selection only.
     pub channel_view: Memo<Option<Arc<ChannelView>>>,
+    /// The theme picked (from the link or the theme control).
+    pub theme: RwSignal<Theme>,
+    /// The system's `prefers-color-scheme: dark`, for the `auto` theme (kept current by ui::share).
+    pub system_dark: RwSignal<bool>,
+    /// Axis and channel to show once a given load finishes (a link opened with `axis=` / `ch=`):
+    /// `(load generation, axis, channel)`. Any other load ignores it.
+    pending_view: StoredValue<Option<(u64, usize, Option<usize>)>>,
 }
 
 impl AppState {
@@ -142,6 +150,9 @@ impl AppState {
             resized: RwSignal::new(0),
             report,
             channel_view,
+            theme: RwSignal::new(Theme::Auto),
+            system_dark: RwSignal::new(false),
+            pending_view: StoredValue::new(None),
         };
         let _ = window_event_listener(leptos::ev::resize, move |_| {
             state.resized.update(|n| *n += 1)
@@ -156,6 +167,20 @@ impl AppState {
         }
     }
 
+    /// Whether the page is drawn dark now.
+    pub fn dark(&self) -> bool {
+        self.theme.get().is_dark(self.system_dark.get())
+    }
+
+    /// Loads a sample and then shows `axis` (if the tensor has it) and `channel` (if it exists;
+    /// otherwise the default channel): how a link restores its view.
+    pub fn load_sample_at(&self, sample: &'static Sample, axis: usize, channel: Option<usize>) {
+        self.load_sample(sample);
+        let generation = self.generation.get_value();
+        self.pending_view
+            .set_value(Some((generation, axis, channel)));
+    }
+
     /// Fetches a bundled sample (relative URL, so the app works under any sub-path).
     pub fn load_sample(&self, sample: &'static Sample) {
         let state = *self;
@@ -164,7 +189,7 @@ impl AppState {
             .status
             .set(Status::Loading(sample.file.to_string(), None));
         leptos::task::spawn_local(async move {
-            let fetched = files::fetch_bytes(&format!("samples/{}", sample.file)).await;
+            let fetched = files::sample_bytes(sample.file).await;
             if !state.is_current(generation) {
                 return;
             }
@@ -282,8 +307,20 @@ impl AppState {
                 crate::format::shape(tensor.shape())
             ));
         }
-        // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights.
-        self.axis.set(0);
+        // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights, unless
+        // a link asked for another axis for this very load.
+        let generation = self.generation.get_value();
+        let pending = self
+            .pending_view
+            .try_update_value(|p| p.take())
+            .flatten()
+            .filter(|(g, _, _)| *g == generation);
+        let rank = tensor.rank();
+        let axis = pending
+            .map(|(_, a, _)| a)
+            .filter(|&a| a < rank)
+            .unwrap_or(0);
+        self.axis.set(axis);
         self.current.set(Some(Arc::new(Current {
             tensor,
             source,
@@ -292,6 +329,15 @@ impl AppState {
             notes,
         })));
         self.select_default_channel();
+        if let Some(c) = pending.and_then(|(_, _, c)| c) {
+            let channels = self
+                .report
+                .with_untracked(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map(|r| r.channels.len()))
+                .unwrap_or(0);
+            if c < channels {
+                self.channel.set(c);
+            }
+        }
         self.status.set(Status::Idle);
     }
 
