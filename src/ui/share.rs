@@ -264,9 +264,9 @@ fn exec_copy() -> bool {
         .unwrap_or(false)
 }
 
-/// Default height of the iframe in the embed code: the widget at about 800 px wide; hosts that
+/// Default height of the iframe in the embed code: the widget is about 2100 px tall at 800 px wide; hosts that
 /// listen to the height messages resize it.
-const EMBED_HEIGHT: u32 = 1500;
+const EMBED_HEIGHT: u32 = 2100;
 
 /// A readonly text box with a copy button and a line that says whether the copy worked.
 #[component]

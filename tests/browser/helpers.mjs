@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = path.join(ROOT, 'dist');
 
-/** Waits until `target` (a page or a frame) shows the numbers of a loaded tensor. */
+/** Waits until `target` (a page or a frame) shows the numbers of a loaded tensor. Polls on a
+ * timer: an iframe out of view gets no animation frames. */
 export async function ready(target) {
   await target.waitForSelector('[data-testid=msqe-per-tensor]', { timeout: 30000 });
-  await target.waitForFunction(() => !document.querySelector('[data-testid=loading]'), null, { timeout: 30000 });
+  await target.waitForFunction(() => !document.querySelector('[data-testid=loading]'), null, { polling: 100, timeout: 30000 });
 }
 
 /** The exact value behind a displayed number (its data-value attribute). */
