@@ -77,8 +77,15 @@ fn Chart(
         let view = state.channel_view.get();
         let area = backend.into_drawing_area();
         let style = style.with_dark(dark);
-        let drawn = plots::draw_chart(kind, &area, &r, state.channel.get(), view.as_deref(), &style)
-            .and_then(|axis| area.present().map(|_| axis).map_err(plots::err));
+        let drawn = plots::draw_chart(
+            kind,
+            &area,
+            &r,
+            state.channel.get(),
+            view.as_deref(),
+            &style,
+        )
+        .and_then(|axis| area.present().map(|_| axis).map_err(plots::err));
         match drawn {
             Ok(axis) => {
                 hit.set_value(axis);
@@ -153,12 +160,28 @@ fn Chart(
         let Some(r) = state.report.get_untracked().and_then(|r| r.ok()) else {
             return;
         };
-        let size = (canvas.client_width().max(320) as u32, canvas.client_height().max(200) as u32);
+        let size = (
+            canvas.client_width().max(320) as u32,
+            canvas.client_height().max(200) as u32,
+        );
         let style = Style::new(1.0).with_dark(state.dark());
         let view = state.channel_view.get_untracked();
-        let result = plots::svg(kind, &r, state.channel.get_untracked(), view.as_deref(), &style, size)
-            .map_err(|e| e.to_string())
-            .and_then(|svg| exports::download_bytes(svg.as_bytes(), "image/svg+xml", &chart_file(state, kind, "svg")));
+        let result = plots::svg(
+            kind,
+            &r,
+            state.channel.get_untracked(),
+            view.as_deref(),
+            &style,
+            size,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|svg| {
+            exports::download_bytes(
+                svg.as_bytes(),
+                "image/svg+xml",
+                &chart_file(state, kind, "svg"),
+            )
+        });
         failure.set(result.err());
     };
     let desc_id = format!("{testid}-text");

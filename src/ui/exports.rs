@@ -30,10 +30,8 @@ pub fn download_blob(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
     let revoke = Closure::once_into_js(move || {
         let _ = web_sys::Url::revoke_object_url(&url);
     });
-    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-        revoke.unchecked_ref(),
-        60_000,
-    );
+    let _ = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
     Ok(())
 }
 
@@ -43,8 +41,13 @@ pub fn download_bytes(bytes: &[u8], mime: &str, name: &str) -> Result<(), String
     array.push(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options)
-        .map_err(|_| format!("the browser could not hold {} bytes for {name}", bytes.len()))?;
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options).map_err(|_| {
+            format!(
+                "the browser could not hold {} bytes for {name}",
+                bytes.len()
+            )
+        })?;
     download_blob(&blob, name)
 }
 

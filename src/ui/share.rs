@@ -327,7 +327,11 @@ pub fn ShareBar() -> impl IntoView {
             _ => "a weight tensor".to_string(),
         };
         let title = format!("quantlens: per-tensor vs per-channel quantization of {what}");
-        share::iframe_snippet(&format!("{}?{}", page_base(), v.to_query()), &title, EMBED_HEIGHT)
+        share::iframe_snippet(
+            &format!("{}?{}", page_base(), v.to_query()),
+            &title,
+            EMBED_HEIGHT,
+        )
     });
     let is_upload = move || {
         matches!(

@@ -332,7 +332,11 @@ impl AppState {
         if let Some(c) = pending.and_then(|(_, _, c)| c) {
             let channels = self
                 .report
-                .with_untracked(|r| r.as_ref().and_then(|r| r.as_ref().ok()).map(|r| r.channels.len()))
+                .with_untracked(|r| {
+                    r.as_ref()
+                        .and_then(|r| r.as_ref().ok())
+                        .map(|r| r.channels.len())
+                })
                 .unwrap_or(0);
             if c < channels {
                 self.channel.set(c);
