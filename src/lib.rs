@@ -9,10 +9,12 @@
 
 pub mod bench;
 pub mod engine;
+pub mod export;
 pub mod format;
 pub mod formats;
 pub mod plots;
 pub mod samples;
+pub mod share;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;

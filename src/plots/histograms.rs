@@ -5,25 +5,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::{
-    base_mesh, clear, dashed, err, frame, is_narrow, note, pad, Chart, PlotResult, Style, DATA,
-    PER_CHANNEL, PER_GROUP, PER_TENSOR,
-};
+use super::{base_mesh, clear, dashed, err, frame, is_narrow, note, pad, Chart, PlotResult, Style};
 use crate::engine::analysis::ChannelView;
 use crate::engine::histogram::Histogram;
 use crate::engine::range::{AciqPrior, RangeMethod};
 use crate::engine::Report;
 use crate::format;
-
-/// Colours of the range-method rows on the channel histogram (dark, distinct from the schemes').
-const METHOD_COLORS: [RGBColor; 6] = [
-    RGBColor(52, 58, 64),
-    RGBColor(156, 54, 181),
-    RGBColor(230, 119, 0),
-    RGBColor(12, 133, 153),
-    RGBColor(201, 42, 42),
-    RGBColor(95, 61, 196),
-];
 
 /// Baseline of the log-count histogram.
 const BASE: f64 = 0.5;
@@ -36,7 +23,7 @@ pub fn draw_tensor_histogram<DB: DrawingBackend>(
     report: &Report,
     style: &Style,
 ) -> PlotResult<()> {
-    clear(area)?;
+    clear(area, style)?;
     let h = &report.histogram;
     let (t_lo, t_hi) = report.tensor_chosen;
     let (x_lo, x_hi) = pad(h.lo.min(t_lo), h.hi.max(t_hi), 0.03);
@@ -55,16 +42,31 @@ pub fn draw_tensor_histogram<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     for x in [t_lo, t_hi] {
-        dashed(&mut chart, (x, BASE), (x, y_hi), PER_TENSOR, 2.0, style)?;
+        dashed(
+            &mut chart,
+            (x, BASE),
+            (x, y_hi),
+            style.palette.per_tensor,
+            2.0,
+            style,
+        )?;
     }
-    draw_bars(&mut chart, h, BASE)?;
+    draw_bars(&mut chart, h, BASE, style)?;
     let text = format!(
         "per-tensor range [{}, {}], step {}",
         format::tick(t_lo),
         format::tick(t_hi),
         format::tick(f64::from(report.tensor_params.scale))
     );
-    note(area, &chart, text, PER_TENSOR, HPos::Left, 0, style)?;
+    note(
+        area,
+        &chart,
+        text,
+        style.palette.per_tensor,
+        HPos::Left,
+        0,
+        style,
+    )?;
     Ok(())
 }
 
@@ -78,7 +80,7 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     view: &ChannelView,
     style: &Style,
 ) -> PlotResult<()> {
-    clear(area)?;
+    clear(area, style)?;
     let (c, hist) = (view.channel, &view.histogram);
     let Some(stats) = report.channels.get(c) else {
         return super::message(area, style, "no such channel");
@@ -151,7 +153,10 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
         chart
             .draw_series((first..=last).map(|k| {
                 let x = k as f64 * step;
-                PathElement::new(vec![(x, 0.0), (x, tick_h)], style.line(PER_TENSOR, 1.0))
+                PathElement::new(
+                    vec![(x, 0.0), (x, tick_h)],
+                    style.line(style.palette.per_tensor, 1.0),
+                )
             }))
             .map_err(err)?;
     }
@@ -160,18 +165,18 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
         chart
             .draw_series(LineSeries::new(
                 [(x, 0.0), (x, y_hi)],
-                style.line(PER_CHANNEL, 1.5),
+                style.line(style.palette.per_channel, 1.5),
             ))
             .map_err(err)?;
     }
-    draw_bars(&mut chart, hist, 0.0)?;
+    draw_bars(&mut chart, hist, 0.0, style)?;
     // The clipping range each range method picks for this channel, one row each below the bars,
     // so methods that agree are visibly equal.
     let method_rows = view.methods.len().max(1) as f64;
     let row_h = band / method_rows;
     for (k, (m, (lo, hi))) in view.methods.iter().enumerate() {
         let y = -row_h * (k as f64 + 0.5);
-        let color = METHOD_COLORS[k % METHOD_COLORS.len()];
+        let color = style.palette.methods[k % style.palette.methods.len()];
         let (lo, hi) = (f64::from(*lo), f64::from(*hi));
         let (a, b) = (lo.max(x_lo), hi.min(x_hi));
         if a <= b {
@@ -194,15 +199,22 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
     }
     if tensor_fits {
         for x in [t_lo, t_hi] {
-            dashed(&mut chart, (x, 0.0), (x, y_hi), PER_TENSOR, 2.0, style)?;
+            dashed(
+                &mut chart,
+                (x, 0.0),
+                (x, y_hi),
+                style.palette.per_tensor,
+                2.0,
+                style,
+            )?;
         }
     }
     if let Some(values) = &view.values {
         let rows = [
-            (y_hi * 0.92, DATA),
-            (y_hi * 0.84, PER_TENSOR),
-            (y_hi * 0.76, PER_CHANNEL),
-            (y_hi * 0.68, PER_GROUP),
+            (y_hi * 0.92, style.palette.data),
+            (y_hi * 0.84, style.palette.per_tensor),
+            (y_hi * 0.76, style.palette.per_channel),
+            (y_hi * 0.68, style.palette.per_group),
         ];
         let r = style.pxf(3.0).round() as i32;
         chart
@@ -211,15 +223,15 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
                 [
                     PathElement::new(
                         vec![(x, rows[0].0), (t, rows[1].0)],
-                        style.line(PER_TENSOR, 1.0),
+                        style.line(style.palette.per_tensor, 1.0),
                     ),
                     PathElement::new(
                         vec![(x, rows[0].0), (own, rows[2].0)],
-                        style.line(PER_CHANNEL, 1.0),
+                        style.line(style.palette.per_channel, 1.0),
                     ),
                     PathElement::new(
                         vec![(x, rows[0].0), (g, rows[3].0)],
-                        style.line(PER_GROUP, 1.0),
+                        style.line(style.palette.per_group, 1.0),
                     ),
                 ]
             }))
@@ -267,12 +279,28 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
             format::tick(t_hi)
         )
     };
-    note(area, &chart, tensor_note, PER_TENSOR, HPos::Left, 0, style)?;
+    note(
+        area,
+        &chart,
+        tensor_note,
+        style.palette.per_tensor,
+        HPos::Left,
+        0,
+        style,
+    )?;
     let ticks = format!(
         "orange ticks: per-tensor levels ({} steps here)",
         format::sig(levels_t, 2)
     );
-    note(area, &chart, ticks, PER_TENSOR, HPos::Left, 1, style)?;
+    note(
+        area,
+        &chart,
+        ticks,
+        style.palette.per_tensor,
+        HPos::Left,
+        1,
+        style,
+    )?;
     let own = if stats.params.degenerate {
         "own scale: fallback 1 (zero range)".to_string()
     } else {
@@ -282,7 +310,7 @@ pub fn draw_channel_histogram<DB: DrawingBackend>(
         area,
         &chart,
         own,
-        PER_CHANNEL,
+        style.palette.per_channel,
         HPos::Right,
         if narrow { 2 } else { 0 },
         style,
@@ -294,13 +322,15 @@ fn draw_bars<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     chart: &mut Chart<'_, DB, Y>,
     hist: &Histogram,
     base: f64,
+    style: &Style,
 ) -> PlotResult<()> {
     chart
-        .draw_series(
-            hist.bins().filter(|&(_, _, n)| n > 0).map(|(l, r, n)| {
-                Rectangle::new([(l, base), (r, n as f64)], DATA.mix(0.85).filled())
-            }),
-        )
+        .draw_series(hist.bins().filter(|&(_, _, n)| n > 0).map(|(l, r, n)| {
+            Rectangle::new(
+                [(l, base), (r, n as f64)],
+                style.palette.data.mix(0.85).filled(),
+            )
+        }))
         .map_err(err)?;
     Ok(())
 }

@@ -3,11 +3,13 @@
 //! drawing area, and computes nothing but layout.
 
 mod histograms;
+mod kinds;
 mod msqe;
 mod ranges;
 mod sweep;
 
 pub use histograms::{draw_channel_histogram, draw_tensor_histogram};
+pub use kinds::{describe, draw_chart, svg, ChartKind};
 pub use msqe::draw_channel_msqe;
 pub use ranges::draw_channel_ranges;
 pub use sweep::draw_bit_sweep;
@@ -82,6 +84,65 @@ impl ChannelAxis {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Style {
     pub scale: f64,
+    /// Colours: [`Palette::LIGHT`] by default, [`Palette::DARK`] for a dark page.
+    pub palette: Palette,
+}
+
+/// The colours of a chart. Per-tensor is orange and per-channel blue in both themes (the dark
+/// theme's are lighter, so notes written in them stay readable on a dark background).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Palette {
+    pub per_tensor: RGBColor,
+    pub per_channel: RGBColor,
+    pub per_group: RGBColor,
+    /// The range-method rows of the channel histogram.
+    pub methods: [RGBColor; 6],
+    /// Data (min..max bars, histogram bins) and muted notes.
+    pub data: RGBColor,
+    pub selected: RGBColor,
+    pub text: RGBColor,
+    pub grid: RGBColor,
+    pub background: RGBColor,
+}
+
+impl Palette {
+    pub const LIGHT: Palette = Palette {
+        per_tensor: PER_TENSOR,
+        per_channel: PER_CHANNEL,
+        per_group: PER_GROUP,
+        methods: [
+            RGBColor(52, 58, 64),
+            RGBColor(156, 54, 181),
+            RGBColor(230, 119, 0),
+            RGBColor(12, 133, 153),
+            RGBColor(201, 42, 42),
+            RGBColor(95, 61, 196),
+        ],
+        data: DATA,
+        selected: SELECTED,
+        text: TEXT,
+        grid: GRID,
+        background: BACKGROUND,
+    };
+    /// Matches the page's dark theme (web/style.css).
+    pub const DARK: Palette = Palette {
+        per_tensor: RGBColor(255, 146, 43),
+        per_channel: RGBColor(77, 171, 247),
+        per_group: RGBColor(105, 219, 124),
+        methods: [
+            RGBColor(222, 226, 230),
+            RGBColor(229, 153, 247),
+            RGBColor(255, 192, 120),
+            RGBColor(102, 217, 232),
+            RGBColor(255, 135, 135),
+            RGBColor(177, 151, 252),
+        ],
+        data: RGBColor(173, 181, 189),
+        selected: RGBColor(177, 151, 252),
+        text: RGBColor(233, 236, 239),
+        grid: RGBColor(52, 58, 64),
+        background: RGBColor(26, 27, 30),
+    };
 }
 
 /// Per-tensor is orange, per-channel is blue, everywhere (charts and the numbers on the page).
@@ -104,6 +165,15 @@ impl Style {
             } else {
                 1.0
             },
+            palette: Palette::LIGHT,
+        }
+    }
+
+    /// The same sizes in the dark palette (or the light one).
+    pub fn with_dark(self, dark: bool) -> Style {
+        Style {
+            palette: if dark { Palette::DARK } else { Palette::LIGHT },
+            ..self
         }
     }
 
@@ -117,7 +187,9 @@ impl Style {
     }
 
     pub fn font(&self, size: f64) -> TextStyle<'static> {
-        ("sans-serif", size * self.scale).into_font().color(&TEXT)
+        ("sans-serif", size * self.scale)
+            .into_font()
+            .color(&self.palette.text)
     }
 
     pub fn label(&self) -> TextStyle<'static> {
@@ -178,7 +250,7 @@ pub(crate) fn base_mesh<'a, 'b, X, Y, DB>(
 {
     mesh.disable_x_mesh()
         .light_line_style(TRANSPARENT)
-        .bold_line_style(style.line(GRID, 1.0))
+        .bold_line_style(style.line(style.palette.grid, 1.0))
         .label_style(style.label())
         .axis_desc_style(style.label());
 }
@@ -198,7 +270,7 @@ pub(crate) fn selection_band<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     chart
         .draw_series(std::iter::once(Rectangle::new(
             [(x - band / 2.0, y_lo), (x + band / 2.0, y_hi)],
-            SELECTED.mix(0.35).filled(),
+            style.palette.selected.mix(0.35).filled(),
         )))
         .map_err(err)?;
     Ok(())
@@ -259,8 +331,9 @@ pub(crate) fn channel_tick(v: &f64) -> String {
 /// Clears the area to the page background.
 pub(crate) fn clear<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
+    style: &Style,
 ) -> PlotResult<()> {
-    area.fill(&BACKGROUND).map_err(err)
+    area.fill(&style.palette.background).map_err(err)
 }
 
 /// A centred message in an otherwise empty chart (e.g. "no channels").
@@ -269,7 +342,7 @@ pub(crate) fn message<DB: DrawingBackend>(
     style: &Style,
     text: &str,
 ) -> PlotResult<()> {
-    clear(area)?;
+    clear(area, style)?;
     let (w, h) = area.dim_in_pixel();
     let font = style.font(13.0).pos(Pos::new(HPos::Center, VPos::Center));
     area.draw(&Text::new(

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::HPos;
 use super::{
     base_mesh, channel_tick, clear, dashed, err, frame, is_narrow, message, note, selection_band,
 };
-use super::{ChannelAxis, PlotResult, Style, PER_CHANNEL, PER_GROUP, PER_TENSOR};
+use super::{ChannelAxis, PlotResult, Style};
 use crate::engine::{ChannelStats, Report};
 use crate::format;
 
@@ -43,7 +43,7 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         )?;
         return Ok(ChannelAxis::NONE);
     }
-    clear(area)?;
+    clear(area, style)?;
     let zero_t = report
         .channels
         .iter()
@@ -84,10 +84,10 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
     let series = [
         (
             ChannelStats::msqe_per_tensor as fn(&ChannelStats) -> f64,
-            PER_TENSOR,
+            style.palette.per_tensor,
         ),
-        (ChannelStats::msqe_per_channel, PER_CHANNEL),
-        (ChannelStats::msqe_per_group, PER_GROUP),
+        (ChannelStats::msqe_per_channel, style.palette.per_channel),
+        (ChannelStats::msqe_per_group, style.palette.per_group),
     ];
     for (msqe, color) in series {
         let fill = color.mix(0.8).filled();
@@ -100,9 +100,9 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
     }
     // The totals as dashed lines.
     for (v, color) in [
-        (report.per_tensor.msqe, PER_TENSOR),
-        (report.per_channel.msqe, PER_CHANNEL),
-        (report.per_group.msqe, PER_GROUP),
+        (report.per_tensor.msqe, style.palette.per_tensor),
+        (report.per_channel.msqe, style.palette.per_channel),
+        (report.per_group.msqe, style.palette.per_group),
     ] {
         if v > 0.0 {
             dashed(&mut chart, (0.0, v), (n as f64, v), color, 1.5, style)?;
@@ -117,12 +117,20 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         "● per-channel (dashed: total {})",
         total(report.per_channel.msqe)
     );
-    note(area, &chart, t_text, PER_TENSOR, HPos::Left, 0, style)?;
+    note(
+        area,
+        &chart,
+        t_text,
+        style.palette.per_tensor,
+        HPos::Left,
+        0,
+        style,
+    )?;
     note(
         area,
         &chart,
         c_text,
-        PER_CHANNEL,
+        style.palette.per_channel,
         HPos::Right,
         u32::from(narrow),
         style,
@@ -136,7 +144,7 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         area,
         &chart,
         g_text,
-        PER_GROUP,
+        style.palette.per_group,
         if narrow { HPos::Left } else { HPos::Right },
         if narrow { 2 } else { 1 },
         style,
@@ -145,7 +153,7 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         let text = format!(
             "zero error, not on the log axis: {zero_t} per-tensor, {zero_c} per-channel, {zero_g} per-group"
         );
-        note(area, &chart, text, super::DATA, HPos::Left, rows - 1, style)?;
+        note(area, &chart, text, style.palette.data, HPos::Left, rows - 1, style)?;
     }
     Ok(ChannelAxis::of(&chart, n))
 }

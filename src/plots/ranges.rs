@@ -8,7 +8,7 @@ use super::{
     base_mesh, channel_tick, clear, dashed, err, frame, is_narrow, message, note, pad,
     selection_band,
 };
-use super::{ChannelAxis, PlotResult, Style, DATA, PER_CHANNEL, PER_TENSOR};
+use super::{ChannelAxis, PlotResult, Style};
 use crate::engine::Report;
 use crate::format;
 
@@ -24,7 +24,7 @@ pub fn draw_channel_ranges<DB: DrawingBackend>(
         message(area, style, "no finite values to draw")?;
         return Ok(ChannelAxis::NONE);
     }
-    clear(area)?;
+    clear(area, style)?;
     let (t_lo, t_hi) = report.tensor_chosen;
     let (y_lo, y_hi) = pad(
         t_lo.min(f64::from(report.range.min)),
@@ -62,7 +62,7 @@ pub fn draw_channel_ranges<DB: DrawingBackend>(
             let x = i as f64;
             Rectangle::new(
                 [(x + gap, s.chosen.0), (x + 1.0 - gap, s.chosen.1)],
-                PER_CHANNEL.mix(0.22).filled(),
+                style.palette.per_channel.mix(0.22).filled(),
             )
         }))
         .map_err(err)?;
@@ -77,26 +77,44 @@ pub fn draw_channel_ranges<DB: DrawingBackend>(
             } else {
                 (lo, hi)
             };
-            Rectangle::new([(x + gap, lo), (x + 1.0 - gap, hi)], DATA.filled())
+            Rectangle::new(
+                [(x + gap, lo), (x + 1.0 - gap, hi)],
+                style.palette.data.filled(),
+            )
         }))
         .map_err(err)?;
 
     // The per-tensor range, one for all channels.
     for y in [t_lo, t_hi] {
-        dashed(&mut chart, (0.0, y), (n as f64, y), PER_TENSOR, 2.0, style)?;
+        dashed(
+            &mut chart,
+            (0.0, y),
+            (n as f64, y),
+            style.palette.per_tensor,
+            2.0,
+            style,
+        )?;
     }
     let label = format!(
         "per-tensor range [{}, {}]",
         format::tick(t_lo),
         format::tick(t_hi)
     );
-    note(area, &chart, label, PER_TENSOR, HPos::Left, 0, style)?;
+    note(
+        area,
+        &chart,
+        label,
+        style.palette.per_tensor,
+        HPos::Left,
+        0,
+        style,
+    )?;
     let legend = "bars: channel min..max · shaded: its own per-channel range".to_string();
     note(
         area,
         &chart,
         legend,
-        PER_CHANNEL,
+        style.palette.per_channel,
         HPos::Right,
         rows - 1,
         style,

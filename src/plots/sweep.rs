@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
 use super::{base_mesh, clear, dashed, err, frame, is_narrow, message, note};
-use super::{PlotResult, Style, PER_CHANNEL, PER_GROUP, PER_TENSOR};
+use super::{PlotResult, Style};
 use crate::engine::analysis::SweepPoint;
 use crate::format;
 
@@ -29,7 +29,7 @@ pub fn draw_bit_sweep<DB: DrawingBackend>(
     if points.is_empty() || hi <= 0.0 {
         return message(area, style, "no quantization error at any bit width");
     }
-    clear(area)?;
+    clear(area, style)?;
     let b_lo = points.iter().map(|p| p.bits).min().unwrap_or(2) as f64;
     let b_hi = points.iter().map(|p| p.bits).max().unwrap_or(8) as f64;
     let y_lo = 10f64.powf(lo.log10().floor() - 0.3);
@@ -56,12 +56,12 @@ pub fn draw_bit_sweep<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(cur - 0.18, y_lo), (cur + 0.18, y_hi)],
-                super::SELECTED.mix(0.12).filled(),
+                style.palette.selected.mix(0.12).filled(),
             )))
             .map_err(err)?;
     }
     let radius = style.pxf(3.0).round().max(1.0) as i32;
-    for (k, color) in [PER_TENSOR, PER_CHANNEL, PER_GROUP].into_iter().enumerate() {
+    for (k, color) in [style.palette.per_tensor, style.palette.per_channel, style.palette.per_group].into_iter().enumerate() {
         // The model, dashed, segment by segment.
         for w in points.windows(2) {
             let (a, b) = (w[0].model[k], w[1].model[k]);
@@ -93,9 +93,9 @@ pub fn draw_bit_sweep<DB: DrawingBackend>(
             .map_err(err)?;
     }
     let labels = [
-        ("● per-tensor".to_string(), PER_TENSOR),
-        ("● per-channel".to_string(), PER_CHANNEL),
-        (format!("● per-group of {group_size}"), PER_GROUP),
+        ("● per-tensor".to_string(), style.palette.per_tensor),
+        ("● per-channel".to_string(), style.palette.per_channel),
+        (format!("● per-group of {group_size}"), style.palette.per_group),
     ];
     for (i, (text, color)) in labels.into_iter().enumerate() {
         let (h, row) = match (narrow, i) {
@@ -111,7 +111,7 @@ pub fn draw_bit_sweep<DB: DrawingBackend>(
             area,
             &chart,
             "dashed: Δ²/12 model".to_string(),
-            super::DATA,
+            style.palette.data,
             HPos::Right,
             1,
             style,

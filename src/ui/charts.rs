@@ -1,99 +1,73 @@
-//! The four charts: canvases drawn by [`crate::plots`] at device resolution.
+//! The five charts: canvases drawn by [`crate::plots`] at device resolution.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
+use super::exports;
 use super::state::AppState;
-use crate::plots::{self, ChannelAxis, PlotResult, Style};
-
-type Area = DrawingArea<CanvasBackend, Shift>;
+use crate::plots::{self, ChannelAxis, ChartKind, Style};
 
 #[component]
 pub fn Charts() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let report = move || state.report.get().and_then(|r| r.ok());
     view! {
         <section class="charts" aria-label="Charts">
             <Chart
                 title="Ranges per channel"
                 help="Each bar is one channel's min..max. The dashed orange lines are the one range per-tensor quantization must cover; the blue shading is each channel's own range under per-channel. Click a channel to inspect it."
                 testid="chart-ranges"
-                clickable=true
-                draw=move |area: &Area, style: &Style| match report() {
-                    Some(r) => plots::draw_channel_ranges(area, &r, state.channel.get(), style).map(Some),
-                    None => Ok(None),
-                }
+                kind=ChartKind::Ranges
             />
             <Chart
                 title="MSQE per channel (log)"
                 help="Error of every channel under the per-tensor scale (orange), its own scale (blue) and its groups' scales (green). Narrow channels lose most under one shared scale."
                 testid="chart-msqe"
-                clickable=true
-                draw=move |area: &Area, style: &Style| match report() {
-                    Some(r) => plots::draw_channel_msqe(area, &r, state.channel.get(), style).map(Some),
-                    None => Ok(None),
-                }
+                kind=ChartKind::Msqe
             />
             <Chart
                 title="Whole tensor"
                 help="Histogram of every value (log counts, so rare outliers show). Per-tensor quantization spreads its 255 levels over the dashed range, set by the extremes."
                 testid="chart-tensor-hist"
-                clickable=false
-                draw=move |area: &Area, style: &Style| match report() {
-                    Some(r) => plots::draw_tensor_histogram(area, &r, style).map(|_| None),
-                    None => Ok(None),
-                }
+                kind=ChartKind::TensorHistogram
             />
             <Chart
                 title="Selected channel"
                 help="The selected channel's values with its own range (blue) and the per-tensor range (orange). Orange ticks are the per-tensor levels. The bars at the bottom are the clipping range each range method picks for this channel. For small channels, each value (◆) is shown with where it lands under per-tensor (orange), its own scale (blue) and its group's scale (green)."
                 testid="chart-channel-hist"
-                clickable=false
-                draw=move |area: &Area, style: &Style| {
-                    match (report(), state.channel_view.get()) {
-                        (Some(r), Some(v)) => plots::draw_channel_histogram(area, &r, &v, style).map(|_| None),
-                        _ => Ok(None),
-                    }
-                }
+                kind=ChartKind::ChannelHistogram
             />
             <Chart
                 title="Bit-width sweep"
                 help="Total MSQE at 2 to 8 bits for per-tensor (orange), per-channel (blue) and per-group (green), everything else as set; dashed: the Δ²/12 model. Each bit removed multiplies the error by about 4 (6 dB) until clipping or empty levels dominate."
                 testid="chart-sweep"
-                clickable=false
-                draw=move |area: &Area, style: &Style| match state.sweep.get() {
-                    Some(points) => plots::draw_bit_sweep(area, &points, state.spec.get().bits, state.group_size.get(), style).map(|_| None),
-                    None => Ok(None),
-                }
+                kind=ChartKind::Sweep
             />
         </section>
     }
 }
 
-/// One chart: a title, a one-line explanation and a canvas sized to device pixels.
-/// `draw` reads the signals it depends on, so the effect below redraws when they change.
+/// One chart: a title, a one-line explanation, a canvas sized to device pixels, its key numbers as
+/// text for screen readers, and PNG / SVG downloads. The Effect below redraws when the report,
+/// the selection, the theme or the size changes.
 #[component]
-fn Chart<F>(
+fn Chart(
     title: &'static str,
     help: &'static str,
     testid: &'static str,
-    clickable: bool,
-    draw: F,
-) -> impl IntoView
-where
-    F: Fn(&Area, &Style) -> PlotResult<Option<ChannelAxis>> + 'static,
-{
+    kind: ChartKind,
+) -> impl IntoView {
     let state = expect_context::<AppState>();
     let canvas_ref = NodeRef::<Canvas>::new();
     // Where the channels were drawn, for clicks (not reactive: only read in the click handler).
     let hit = StoredValue::new(None::<ChannelAxis>);
     let failure = RwSignal::new(None::<String>);
+    let clickable = kind.clickable();
+    let report = move || state.report.get().and_then(|r| r.ok());
 
     Effect::new(move |_| {
         state.resized.track();
+        let dark = state.dark();
         let Some(canvas) = canvas_ref.get() else {
             return;
         };
@@ -103,9 +77,28 @@ where
         let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
             return;
         };
+        let Some(r) = report() else {
+            return;
+        };
+        let view = state.channel_view.get();
+        let sweep = if kind == ChartKind::Sweep {
+            state.sweep.get()
+        } else {
+            None
+        };
         let area = backend.into_drawing_area();
-        match draw(&area, &style).and_then(|axis| area.present().map(|_| axis).map_err(plots::err))
-        {
+        let style = style.with_dark(dark);
+        let drawn = plots::draw_chart(
+            kind,
+            &area,
+            &r,
+            state.channel.get(),
+            view.as_deref(),
+            sweep.as_deref().map(|v| v.as_slice()),
+            &style,
+        )
+        .and_then(|axis| area.present().map(|_| axis).map_err(plots::err));
+        match drawn {
             Ok(axis) => {
                 hit.set_value(axis);
                 failure.set(None);
@@ -113,6 +106,20 @@ where
             Err(e) => failure.set(Some(e.to_string())),
         }
     });
+
+    let description = move || {
+        report()
+            .map(|r| {
+                let sweep = if kind == ChartKind::Sweep { state.sweep.get() } else { None };
+                let text = plots::describe(kind, &r, state.channel.get(), state.channel_view.get().as_deref(), sweep.as_deref().map(|v| v.as_slice()));
+                if clickable {
+                    format!("{text} Click a channel, or use the arrow keys here or the Channel field, to select one.")
+                } else {
+                    text
+                }
+            })
+            .unwrap_or_default()
+    };
 
     let on_click = move |ev: leptos::ev::MouseEvent| {
         if !clickable {
@@ -129,13 +136,99 @@ where
             state.channel.set(c);
         }
     };
+    // The keyboard equivalent of clicking: arrows step, Page keys jump by a tenth, Home / End.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if !clickable {
+            return;
+        }
+        let n = report().map(|r| r.channels.len()).unwrap_or(0);
+        if n == 0 {
+            return;
+        }
+        let c = state.channel.get_untracked();
+        let page = (n / 10).max(1);
+        let next = match ev.key().as_str() {
+            "ArrowLeft" | "ArrowDown" => c.saturating_sub(1),
+            "ArrowRight" | "ArrowUp" => c + 1,
+            "PageDown" => c.saturating_sub(page),
+            "PageUp" => c + page,
+            "Home" => 0,
+            "End" => n - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        state.channel.set(next.min(n - 1));
+    };
+
+    let download_png = move |_| {
+        if let Some(canvas) = canvas_ref.get_untracked() {
+            let name = chart_file(state, kind, "png");
+            let _ = exports::download_png(&canvas, name);
+        }
+    };
+    let download_svg = move |_| {
+        let Some(canvas) = canvas_ref.get_untracked() else {
+            return;
+        };
+        let Some(r) = state.report.get_untracked().and_then(|r| r.ok()) else {
+            return;
+        };
+        let size = (
+            canvas.client_width().max(320) as u32,
+            canvas.client_height().max(200) as u32,
+        );
+        let style = Style::new(1.0).with_dark(state.dark());
+        let view = state.channel_view.get_untracked();
+        let sweep = state.sweep.get_untracked();
+        let result = plots::svg(
+            kind,
+            &r,
+            state.channel.get_untracked(),
+            view.as_deref(),
+            sweep.as_deref().map(|v| v.as_slice()),
+            &style,
+            size,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|svg| {
+            exports::download_bytes(
+                svg.as_bytes(),
+                "image/svg+xml",
+                &chart_file(state, kind, "svg"),
+            )
+        });
+        failure.set(result.err());
+    };
+    let desc_id = format!("{testid}-text");
     view! {
         <figure class="chart" class:clickable=clickable>
-            <figcaption><h2>{title}</h2><p>{help}</p></figcaption>
-            <canvas node_ref=canvas_ref data-testid=testid on:click=on_click role="img" aria-label=help></canvas>
+            <figcaption>
+                <div class="chart-head">
+                    <h2>{title}</h2>
+                    <span class="chart-downloads" role="group" aria-label=format!("Download {title}")>
+                        <button type="button" class="small" data-testid=format!("{testid}-png") on:click=download_png
+                            aria-label=format!("Download {title} as PNG")>"PNG"</button>
+                        <button type="button" class="small" data-testid=format!("{testid}-svg") on:click=download_svg
+                            aria-label=format!("Download {title} as SVG")>"SVG"</button>
+                    </span>
+                </div>
+                <p>{help}</p>
+            </figcaption>
+            <canvas node_ref=canvas_ref data-testid=testid on:click=on_click on:keydown=on_key
+                role="img" aria-label=title aria-describedby=desc_id.clone()
+                tabindex=if clickable { Some("0") } else { None }
+                aria-controls=if clickable { Some("channel-input") } else { None }></canvas>
+            <p class="visually-hidden" id=desc_id data-testid=format!("{testid}-text") aria-live="off">{description}</p>
             {move || failure.get().map(|e| view! { <p class="status error">{e}</p> })}
         </figure>
     }
+}
+
+/// A chart's download name, e.g. `quantlens_silero_vad__conv1_sym-int8_axis0_ranges.svg`.
+fn chart_file(state: AppState, kind: ChartKind, ext: &str) -> String {
+    let stem = exports::with_meta(state, |_, r, m| crate::export::file_stem(r, m))
+        .unwrap_or_else(|| "quantlens".to_string());
+    format!("{stem}_{}.{ext}", kind.slug())
 }
 
 /// Sizes the canvas backing store to its CSS size times the device pixel ratio.

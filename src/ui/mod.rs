@@ -3,8 +3,10 @@
 
 mod charts;
 mod controls;
+mod exports;
 mod files;
 mod scheme;
+mod share;
 mod state;
 mod summary;
 
@@ -12,6 +14,7 @@ use leptos::prelude::*;
 
 use charts::Charts;
 use controls::Controls;
+use share::{LinkNotices, ShareBar};
 use state::{AppState, Status};
 use summary::{Summary, TensorInfo};
 
@@ -21,15 +24,18 @@ pub fn mount() {
 }
 
 /// The whole page: a sample (or the user's file) under the lens, per-tensor vs per-channel.
+/// The link says which (see [`crate::share`]); with `embed=1` the page chrome is left out.
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::provide();
-    state.load_default_sample();
+    let shell = share::start(state);
+    let embed = shell.embed;
     let dragging = drop_anywhere(state);
     view! {
         <div class="drop-overlay" class:visible=move || dragging.get() aria-hidden="true">
             <div>"Drop a .npy, .npz or .safetensors file to open it here"<br/><small>"It is read by your browser and never uploaded."</small></div>
         </div>
+        {(!embed).then(|| view! {
         <header class="top">
             <h1>"quantlens"</h1>
             <p class="tagline">
@@ -40,17 +46,22 @@ pub fn App() -> impl IntoView {
                 "), under the exact rules of ONNX Runtime, PyTorch, TFLite, TensorRT or ggml. Everything runs in this page; your file never leaves your browser."
             </p>
         </header>
+        })}
         <main>
             <Controls />
+            <ShareBar />
+            <LinkNotices />
             <StatusBar />
             <TensorInfo />
             <Summary />
             <Charts />
         </main>
+        {(!embed).then(|| view! {
         <footer>
             "Samples: real weights from EfficientNet-Lite0, PP-OCRv4, all-MiniLM-L6-v2 and Silero VAD (Apache-2.0 / MIT; see SAMPLES.md). "
             "Each preset reproduces its framework's integers (see \"Rules in use\" for the exact arithmetic and sources)."
         </footer>
+        })}
     }
 }
 

@@ -14,6 +14,7 @@ use crate::engine::{QuantSpec, Tensor};
 pub const DEFAULT_PERCENTILE: f64 = 99.99;
 use crate::formats::{self, Container, Member};
 use crate::samples::{self, Sample};
+use crate::share::Theme;
 
 /// Where the tensor on screen came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +87,13 @@ pub struct AppState {
     pub channel_view: Memo<Option<Arc<ChannelView>>>,
     /// Total MSQE at bits 2–8 for the three granularities (everything but the bit width as set).
     pub sweep: Memo<Option<Arc<Vec<SweepPoint>>>>,
+    /// The theme picked (from the link or the theme control).
+    pub theme: RwSignal<Theme>,
+    /// The system's `prefers-color-scheme: dark`, for the `auto` theme (kept current by ui::share).
+    pub system_dark: RwSignal<bool>,
+    /// Axis and channel to show once a given load finishes (a link opened with `axis=` / `ch=`):
+    /// `(load generation, axis, channel)`. Any other load ignores it.
+    pending_view: StoredValue<Option<(u64, usize, Option<usize>)>>,
 }
 
 impl AppState {
@@ -155,6 +163,9 @@ impl AppState {
             report,
             channel_view,
             sweep,
+            theme: RwSignal::new(Theme::Auto),
+            system_dark: RwSignal::new(false),
+            pending_view: StoredValue::new(None),
         };
         let _ = window_event_listener(leptos::ev::resize, move |_| {
             state.resized.update(|n| *n += 1)
@@ -177,6 +188,20 @@ impl AppState {
         }
     }
 
+    /// Whether the page is drawn dark now.
+    pub fn dark(&self) -> bool {
+        self.theme.get().is_dark(self.system_dark.get())
+    }
+
+    /// Loads a sample and then shows `axis` (if the tensor has it) and `channel` (if it exists;
+    /// otherwise the default channel): how a link restores its view.
+    pub fn load_sample_at(&self, sample: &'static Sample, axis: usize, channel: Option<usize>) {
+        self.load_sample(sample);
+        let generation = self.generation.get_value();
+        self.pending_view
+            .set_value(Some((generation, axis, channel)));
+    }
+
     /// Fetches a bundled sample (relative URL, so the app works under any sub-path).
     pub fn load_sample(&self, sample: &'static Sample) {
         let state = *self;
@@ -185,7 +210,7 @@ impl AppState {
             .status
             .set(Status::Loading(sample.file.to_string(), None));
         leptos::task::spawn_local(async move {
-            let fetched = files::fetch_bytes(&format!("samples/{}", sample.file)).await;
+            let fetched = files::sample_bytes(sample.file).await;
             if !state.is_current(generation) {
                 return;
             }
@@ -303,8 +328,20 @@ impl AppState {
                 crate::format::shape(tensor.shape())
             ));
         }
-        // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights.
-        self.axis.set(0);
+        // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights, unless
+        // a link asked for another axis for this very load.
+        let generation = self.generation.get_value();
+        let pending = self
+            .pending_view
+            .try_update_value(|p| p.take())
+            .flatten()
+            .filter(|(g, _, _)| *g == generation);
+        let rank = tensor.rank();
+        let axis = pending
+            .map(|(_, a, _)| a)
+            .filter(|&a| a < rank)
+            .unwrap_or(0);
+        self.axis.set(axis);
         self.current.set(Some(Arc::new(Current {
             tensor,
             source,
@@ -313,6 +350,19 @@ impl AppState {
             notes,
         })));
         self.select_default_channel();
+        if let Some(c) = pending.and_then(|(_, _, c)| c) {
+            let channels = self
+                .report
+                .with_untracked(|r| {
+                    r.as_ref()
+                        .and_then(|r| r.as_ref().ok())
+                        .map(|r| r.channels.len())
+                })
+                .unwrap_or(0);
+            if c < channels {
+                self.channel.set(c);
+            }
+        }
         self.status.set(Status::Idle);
     }
 

@@ -1,0 +1,67 @@
+// Trunk post-build hook (runs before csp-hook.mjs): makes the built page start inside a sandboxed
+// iframe (`sandbox="allow-scripts allow-downloads"`, no allow-same-origin) served by any plain
+// static server.
+//
+// Why: a sandboxed frame has an opaque origin, so to the browser every file of the app is
+// cross-origin. Module scripts, fetch() and subresource-integrity checks then need CORS headers
+// (Access-Control-Allow-Origin) that plain static servers do not send, and the app would not start.
+// Classic <script src> and stylesheets load without CORS, so:
+// - the wasm-bindgen glue (an ES module) is inlined into the page's one module script;
+// - the .wasm bytes ship as a classic script, `<name>_bg.wasm.js`, holding them as base64;
+// - the stylesheet keeps no `integrity` attribute (its check would need CORS) and the preload
+//   links of the module and the wasm go (they would fail the same way);
+// - every sample also ships as `samples/<file>.js` (base64), which the app loads when it runs in
+//   an opaque origin (src/ui/files.rs), since fetch() cannot read them there.
+// Outside a sandbox the page works as before; the CSP still allows scripts from 'self' only.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const dir = process.env.TRUNK_STAGING_DIR;
+if (!dir) throw new Error('sandbox-hook: TRUNK_STAGING_DIR is not set (run by trunk build)');
+const indexFile = path.join(dir, 'index.html');
+let html = fs.readFileSync(indexFile, 'utf8');
+
+const loader = html.match(/<script type="module">\s*import init, \* as bindings from '\.\/([^']+\.js)';\s*const wasm = await init\(\{ module_or_path: '\.\/([^']+\.wasm)' \}\);[\s\S]*?<\/script>/);
+if (!loader) throw new Error("sandbox-hook: Trunk's module loader script was not found in index.html (expected `import init, * as bindings from './NAME.js'` and `await init({ module_or_path: './NAME_bg.wasm' })`)");
+const [loaderScript, glueName, wasmName] = loader;
+const glue = fs.readFileSync(path.join(dir, glueName), 'utf8');
+if (!/export \{ initSync, __wbg_init as default \};/.test(glue)) {
+  throw new Error(`sandbox-hook: ${glueName} does not end with wasm-bindgen's \`export { initSync, __wbg_init as default };\``);
+}
+if (glue.includes('</script')) throw new Error(`sandbox-hook: ${glueName} contains "</script" and cannot be inlined`);
+const wasm = fs.readFileSync(path.join(dir, wasmName));
+const wasmScript = `${wasmName}.js`;
+fs.writeFileSync(path.join(dir, wasmScript), `globalThis.__quantlensWasm="${wasm.toString('base64')}";\n`);
+
+const boot = `
+// The glue above declares its own top-level names (\`wasm\` among them): this block keeps ours apart.
+{
+  const b64 = globalThis.__quantlensWasm;
+  if (typeof b64 !== 'string') throw new Error('the WebAssembly module (${wasmScript}) did not load');
+  delete globalThis.__quantlensWasm;
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const instance = await __wbg_init({ module_or_path: bytes });
+  dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm: instance}}));
+}
+`;
+html = html.replace(loaderScript,
+  `<script defer src="./${wasmScript}"></script>\n<script type="module">\n${glue}\n${boot}</script>`);
+html = html.replace(/<link rel="modulepreload"[^>]*>/g, '');
+html = html.replace(/<link rel="preload"[^>]*\.wasm"[^>]*>/g, '');
+html = html.replace(/(<link rel="stylesheet"[^>]*?)\s+integrity="[^"]*"/g, '$1');
+fs.writeFileSync(indexFile, html);
+fs.rmSync(path.join(dir, glueName));
+fs.rmSync(path.join(dir, wasmName));
+
+const samples = path.join(dir, 'samples');
+let n = 0;
+for (const f of fs.existsSync(samples) ? fs.readdirSync(samples) : []) {
+  if (!f.endsWith('.npy')) continue;
+  const b64 = fs.readFileSync(path.join(samples, f)).toString('base64');
+  fs.writeFileSync(path.join(samples, `${f}.js`),
+    `(globalThis.__quantlensSamples ??= {})[${JSON.stringify(f)}]="${b64}";\n`);
+  n++;
+}
+console.log(`sandbox-hook: inlined ${glueName}, ${wasmName} -> ${wasmScript} (${(wasm.length / 1024).toFixed(0)} KiB), ${n} sample scripts`);
