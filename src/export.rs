@@ -102,6 +102,12 @@ pub const CSV_COLUMNS: &[&str] = &[
     "sqnr_db_per_channel",
     "max_abs_err_per_tensor",
     "max_abs_err_per_channel",
+    "msqe_per_group",
+    "groups",
+    "clipped_per_channel",
+    "levels_per_channel",
+    "clip_min",
+    "clip_max",
     "all_zero",
     "no_finite",
     "degenerate_scale",
@@ -135,6 +141,12 @@ fn channel_row(r: &Report, c: usize) -> Vec<String> {
         sqnr(&s.err_per_channel),
         opt(num64(s.err_per_tensor.max_abs_err)),
         opt(num64(s.err_per_channel.max_abs_err)),
+        opt(num64(s.msqe_per_group())),
+        s.groups.len().to_string(),
+        s.own.clipped.to_string(),
+        s.own.levels.to_string(),
+        opt(num32(s.own.clip.0)),
+        opt(num32(s.own.clip.1)),
         s.is_all_zero().to_string(),
         (!s.has_finite()).to_string(),
         s.params.degenerate.to_string(),
@@ -202,26 +214,33 @@ fn spec_json(spec: &QuantSpec) -> String {
     let (qmin, qmax) = spec.quantizer_range();
     let (tmin, tmax) = spec.type_range();
     format!(
-        "{{\"label\": {}, \"bits\": {}, \"signed\": {}, \"symmetric\": {}, \"narrow\": {}, \"reduce_range\": {}, \"qmin\": {qmin}, \"qmax\": {qmax}, \"type_min\": {tmin}, \"type_max\": {tmax}}}",
+        "{{\"label\": {}, \"bits\": {}, \"signed\": {}, \"symmetric\": {}, \"narrow\": {}, \"reduce_range\": {}, \"rounding\": {}, \"convention\": {}, \"qmin\": {qmin}, \"qmax\": {qmax}, \"type_min\": {tmin}, \"type_max\": {tmax}}}",
         json_str(&spec.label()),
         spec.bits,
         spec.signed,
         spec.symmetric,
         spec.narrow,
-        spec.reduce_range
+        spec.reduce_range,
+        json_str(spec.rounding.id()),
+        json_str(spec.convention.id())
     )
 }
 
 /// The setting the numbers were computed under, as a JSON object (also the `.npz`'s `meta`).
 fn meta_json(r: &Report, meta: &ExportMeta) -> String {
     format!(
-        "{{\"generator\": \"quantlens {}\", \"source\": {}, \"shape\": {}, \"axis\": {}, \"scheme\": {}, \"spec\": {}, \"semantics\": \"ONNX QuantizeLinear: q = saturate(round_half_to_even(x / scale) + zero_point) in float32; x_hat = float32(q - zero_point) * scale\"}}",
+        "{{\"generator\": \"quantlens {}\", \"source\": {}, \"shape\": {}, \"axis\": {}, \"scheme\": {}, \"spec\": {}, \"range_method\": {}, \"group_size\": {}, \"group_axis\": {}, \"groups_per_channel\": {}, \"semantics\": {}, \"dequantize\": \"x_hat = float32(q - zero_point) * scale\"}}",
         env!("CARGO_PKG_VERSION"),
         source_json(&meta.source),
         json_list(&r.shape, |d| d.to_string()),
         r.axis.map(|a| a.to_string()).unwrap_or_else(|| "null".to_string()),
         json_str(meta.scheme),
-        spec_json(&r.spec)
+        spec_json(&r.spec),
+        json_str(&r.method.label()),
+        r.group.size,
+        r.group.axis.map(|a| a.to_string()).unwrap_or_else(|| "null".to_string()),
+        r.group.per_channel,
+        json_str(&r.spec.convention.rules().join("; "))
     )
 }
 
@@ -256,6 +275,12 @@ pub fn channel_stats_json(r: &Report, meta: &ExportMeta) -> String {
     out.push_str(&format!(
         "  \"per_channel\": {{\"errors\": {}}},\n",
         summary(&r.per_channel)
+    ));
+    out.push_str(&format!(
+        "  \"per_group\": {{\"group_size\": {}, \"groups\": {}, \"errors\": {}}},\n",
+        r.group.size,
+        r.groups.len(),
+        summary(&r.per_group)
     ));
     out.push_str("  \"channels\": [\n");
     let rows: Vec<String> = (0..r.channels.len())
@@ -337,15 +362,20 @@ pub const NPZ_MEMBERS: &[&str] = &[
     "codes_per_channel",
     "scale_per_channel",
     "zero_point_per_channel",
+    "codes_per_group",
+    "scale_per_group",
+    "zero_point_per_group",
     "axis",
     "meta",
 ];
 
-/// The quantized tensor as a NumPy `.npz`: for each scheme the integer codes (the tensor's shape,
-/// int8/uint8 as the scheme stores them), the float32 scale(s) and the zero point(s) (same dtype
-/// as the codes); `axis` (int64, -1 for a 0-d tensor); `meta`, a 0-d unicode array holding the JSON
-/// setting. Dequantize with `(codes - zero_point) * scale`, broadcasting the per-channel arrays
-/// along `axis`.
+/// The quantized tensor as a NumPy `.npz`: for each granularity the integer codes (the tensor's
+/// shape, int8/uint8/int16/uint16 as the spec stores them), the float32 scale(s) and the zero
+/// point(s) (same dtype as the codes); `axis` (int64, -1 for a 0-d tensor); `meta`, a 0-d unicode
+/// array holding the JSON setting (spec, convention, range method, group size and axis).
+/// Dequantize with `(codes - zero_point) * scale`, broadcasting the per-channel arrays along
+/// `axis`; the per-group arrays are `[channels, groups per channel]`, groups in the order of the
+/// channel's values (whole rows: consecutive runs of `group_size` in C order).
 pub fn quantized_npz(t: &Tensor, r: &Report, meta: &ExportMeta) -> Result<Vec<u8>, ExportError> {
     if t.shape() != r.shape.as_slice() {
         return Err(ExportError::Mismatch {
@@ -373,6 +403,14 @@ pub fn quantized_npz(t: &Tensor, r: &Report, meta: &ExportMeta) -> Result<Vec<u8
         .collect();
     utf32.resize(n * 4, 0);
     let axis = r.axis.map(|a| a as i64).unwrap_or(-1);
+    // Groups channel by channel: [channels, groups per channel] (one row for a 0-d/1-D tensor).
+    let group_scales: Vec<f32> = r.groups.iter().map(|g| g.params.scale).collect();
+    let group_points: Vec<i32> = r.groups.iter().map(|g| g.params.zero_point).collect();
+    let group_shape = if r.shape.len() <= 1 {
+        vec![r.groups.len()]
+    } else {
+        vec![r.channels.len(), r.group.per_channel]
+    };
 
     let members: Vec<(&str, Vec<u8>)> = vec![
         (
@@ -393,6 +431,26 @@ pub fn quantized_npz(t: &Tensor, r: &Report, meta: &ExportMeta) -> Result<Vec<u8
         ),
         ("scale_per_channel", npy_of("<f4", &[c], &f32s(&scales))),
         ("zero_point_per_channel", npy_of(descr, &[c], &zps(&points))),
+        (
+            "codes_per_group",
+            npy_of(
+                descr,
+                t.shape(),
+                &r.per_group_codes(t)
+                    .map_err(|e| ExportError::Engine(e.to_string()))?
+                    .into_iter()
+                    .flat_map(code_bytes)
+                    .collect::<Vec<u8>>(),
+            ),
+        ),
+        (
+            "scale_per_group",
+            npy_of("<f4", &group_shape, &f32s(&group_scales)),
+        ),
+        (
+            "zero_point_per_group",
+            npy_of(descr, &group_shape, &zps(&group_points)),
+        ),
         ("axis", npy_of("<i8", &[], &axis.to_le_bytes())),
         ("meta", npy_of(&format!("<U{n}"), &[], &utf32)),
     ];

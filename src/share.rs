@@ -1,5 +1,5 @@
-//! The view as a link: which sample, scheme, axis, channel and theme are shown, to and from a URL
-//! query string. Pure Rust (no web types), so every rule here is tested natively.
+//! The view as a link: which sample, preset and scheme details, range method, groups, axis,
+//! channel and theme are shown, to and from a URL query string. Pure Rust (no web types), so every rule here is tested natively.
 //!
 //! Parsing never fails: an unknown or malformed parameter falls back to its default and adds a
 //! [`Notice`] that says what was found, what was expected, and what is shown instead.
@@ -8,7 +8,12 @@
 //! field in [`ViewState`]. The entries run in table order, so a parameter can depend on the ones
 //! above it (the axis is checked against the sample's shape, the channel against the axis).
 
+use crate::engine::range::RangeMethod;
+use crate::engine::spec::{self, Convention, Granularity, QuantSpec, Rounding, MAX_BITS, MIN_BITS};
 use crate::samples::{self, Sample};
+
+/// The percentile a link without `p=` uses for the percentile method (TensorRT's default).
+pub const DEFAULT_PERCENTILE: f64 = 99.99;
 
 /// Colour theme of the page and the charts. `Auto` follows the system's `prefers-color-scheme`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,13 +50,21 @@ impl Theme {
 }
 
 /// Everything a link reproduces.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ViewState {
     /// A bundled sample's id; `None` when the view shows the user's own file, which is never put in
     /// a link (it never leaves the browser).
     pub sample: Option<String>,
-    /// A scheme id from [`Choices::schemes`].
-    pub scheme: String,
+    /// The preset the details start from (a [`spec::Preset`] id).
+    pub preset: &'static str,
+    /// The scheme: the preset's, with any detail the link changes.
+    pub spec: QuantSpec,
+    pub method: RangeMethod,
+    pub group_size: usize,
+    /// `None`: groups along whole rows.
+    pub group_axis: Option<usize>,
+    /// The granularity highlighted as the one deployed.
+    pub focus: Granularity,
     /// The channel axis, normalized (`0..rank`).
     pub axis: usize,
     /// The selected channel; `None` picks the default (a typical channel) once the tensor is shown.
@@ -66,8 +79,15 @@ pub struct ViewState {
 /// What the page offers, for checking values against it.
 #[derive(Debug, Clone, Copy)]
 pub struct Choices<'a> {
-    /// Scheme ids; the first is the default.
-    pub schemes: &'a [&'a str],
+    /// The presets; the first is the default.
+    pub presets: &'a [spec::Preset],
+}
+
+impl Choices<'static> {
+    /// The engine's presets.
+    pub const ALL: Choices<'static> = Choices {
+        presets: &spec::PRESETS,
+    };
 }
 
 /// One parameter that was ignored, with the reason, for a visible non-blocking message.
@@ -100,10 +120,151 @@ const PARAMS: &[Param] = &[
         read: read_sample,
         write: |s| s.sample.clone(),
     },
+    // The preset first: the details below start from it and write only what differs.
     Param {
-        key: "scheme",
-        read: read_scheme,
-        write: |s| Some(s.scheme.clone()),
+        key: "preset",
+        read: read_preset,
+        write: |s| Some(s.preset.to_string()),
+    },
+    Param {
+        key: "bits",
+        read: |s, v, _| match v.parse::<u32>() {
+            Ok(b) if (MIN_BITS..=MAX_BITS).contains(&b) => {
+                s.spec.bits = b;
+                Ok(())
+            }
+            _ => Err(format!(
+                "expected a bit width from {MIN_BITS} to {MAX_BITS}; using {}",
+                s.spec.bits
+            )),
+        },
+        write: |s| differs(s, |p| p.spec.bits != s.spec.bits).then(|| s.spec.bits.to_string()),
+    },
+    Param {
+        key: "type",
+        read: |s, v, _| match v {
+            "int" => flag(&mut s.spec.signed, true),
+            "uint" => flag(&mut s.spec.signed, false),
+            _ => Err(format!(
+                "expected int or uint; using {}",
+                if s.spec.signed { "int" } else { "uint" }
+            )),
+        },
+        write: |s| {
+            differs(s, |p| p.spec.signed != s.spec.signed)
+                .then(|| if s.spec.signed { "int" } else { "uint" }.to_string())
+        },
+    },
+    Param {
+        key: "sym",
+        read: |s, v, _| read_flag(&mut s.spec.symmetric, v),
+        write: |s| write_flag(s, s.spec.symmetric, |p| p.spec.symmetric),
+    },
+    Param {
+        key: "narrow",
+        read: |s, v, _| read_flag(&mut s.spec.narrow, v),
+        write: |s| write_flag(s, s.spec.narrow, |p| p.spec.narrow),
+    },
+    Param {
+        key: "rr",
+        read: |s, v, _| read_flag(&mut s.spec.reduce_range, v),
+        write: |s| write_flag(s, s.spec.reduce_range, |p| p.spec.reduce_range),
+    },
+    Param {
+        key: "round",
+        read: |s, v, _| match Rounding::from_id(v) {
+            Some(r) => {
+                s.spec.rounding = r;
+                Ok(())
+            }
+            None => Err(format!(
+                "expected even, away or up; using {}",
+                s.spec.rounding.id()
+            )),
+        },
+        write: |s| {
+            differs(s, |p| p.spec.rounding != s.spec.rounding)
+                .then(|| s.spec.rounding.id().to_string())
+        },
+    },
+    Param {
+        key: "arith",
+        read: |s, v, _| match Convention::from_id(v) {
+            Some(c) => {
+                s.spec.convention = c;
+                Ok(())
+            }
+            None => Err(format!(
+                "expected one of {}; using {}",
+                Convention::ALL.map(|c| c.id()).join(", "),
+                s.spec.convention.id()
+            )),
+        },
+        write: |s| {
+            differs(s, |p| p.spec.convention != s.spec.convention)
+                .then(|| s.spec.convention.id().to_string())
+        },
+    },
+    Param {
+        key: "method",
+        read: |s, v, _| match RangeMethod::from_id(v, DEFAULT_PERCENTILE) {
+            Some(m) => {
+                s.method = m;
+                Ok(())
+            }
+            None => Err(format!(
+                "expected one of {}; using min-max",
+                RangeMethod::all(DEFAULT_PERCENTILE)
+                    .map(|m| m.id())
+                    .join(", ")
+            )),
+        },
+        write: |s| (s.method != RangeMethod::MinMax).then(|| s.method.id().to_string()),
+    },
+    Param {
+        key: "p",
+        read: |s, v, _| match (s.method, v.parse::<f64>()) {
+            (RangeMethod::Percentile(_), Ok(p)) if (50.0..=100.0).contains(&p) => {
+                s.method = RangeMethod::Percentile(p);
+                Ok(())
+            }
+            (RangeMethod::Percentile(p), _) => {
+                Err(format!("expected a percentile from 50 to 100; using {p}"))
+            }
+            _ => Err("applies only with method=percentile".to_string()),
+        },
+        write: |s| match s.method {
+            RangeMethod::Percentile(p) => Some(p.to_string()),
+            _ => None,
+        },
+    },
+    Param {
+        key: "group",
+        read: |s, v, _| match v.parse::<usize>() {
+            Ok(g) if (1..=1 << 20).contains(&g) => {
+                s.group_size = g;
+                Ok(())
+            }
+            _ => Err(format!(
+                "expected a group size from 1 to 1048576; using {}",
+                s.group_size
+            )),
+        },
+        write: |s| differs(s, |p| p.group_size != s.group_size).then(|| s.group_size.to_string()),
+    },
+    Param {
+        key: "gran",
+        read: |s, v, _| match Granularity::from_id(v) {
+            Some(g) => {
+                s.focus = g;
+                Ok(())
+            }
+            None => Err(format!(
+                "expected tensor, channel or group; using {}",
+                s.focus.id()
+            )),
+        },
+        write: |s| differs(s, |p| p.granularity != s.focus).then(|| s.focus.id().to_string()),
     },
     Param {
         key: "axis",
@@ -115,6 +276,12 @@ const PARAMS: &[Param] = &[
         key: "ch",
         read: read_channel,
         write: |s| s.sample.as_ref().and(s.channel).map(|c| c.to_string()),
+    },
+    // After the axis: a group axis must be another axis of the sample.
+    Param {
+        key: "gaxis",
+        read: read_group_axis,
+        write: |s| s.sample.as_ref().and(s.group_axis).map(|a| a.to_string()),
     },
     Param {
         key: "theme",
@@ -157,9 +324,15 @@ pub fn keys() -> Vec<&'static str> {
 impl ViewState {
     /// The view a page without parameters shows.
     pub fn default_for(choices: &Choices) -> ViewState {
+        let p = choices.presets.first().unwrap_or(&spec::PRESETS[0]);
         ViewState {
             sample: Some(samples::DEFAULT_SAMPLE.to_string()),
-            scheme: choices.schemes.first().copied().unwrap_or("").to_string(),
+            preset: p.id,
+            spec: p.spec,
+            method: RangeMethod::MinMax,
+            group_size: p.group_size,
+            group_axis: None,
+            focus: p.granularity,
             axis: 0,
             channel: None,
             theme: Theme::Auto,
@@ -244,16 +417,60 @@ fn read_sample(s: &mut ViewState, v: &str, _: &Choices) -> Result<(), String> {
     }
 }
 
-fn read_scheme(s: &mut ViewState, v: &str, c: &Choices) -> Result<(), String> {
-    if c.schemes.contains(&v) {
-        s.scheme = v.to_string();
-        Ok(())
-    } else {
-        Err(format!(
+fn read_preset(s: &mut ViewState, v: &str, c: &Choices) -> Result<(), String> {
+    match c.presets.iter().find(|p| p.id == v) {
+        Some(p) => {
+            s.preset = p.id;
+            s.spec = p.spec;
+            s.group_size = p.group_size;
+            s.focus = p.granularity;
+            Ok(())
+        }
+        None => Err(format!(
             "expected one of {}; using {}",
-            c.schemes.join(", "),
-            s.scheme
-        ))
+            c.presets
+                .iter()
+                .map(|p| p.id)
+                .collect::<Vec<_>>()
+                .join(", "),
+            s.preset
+        )),
+    }
+}
+
+/// Whether the view differs from its preset in the way `f` checks (so links write only changes).
+fn differs(s: &ViewState, f: impl Fn(&spec::Preset) -> bool) -> bool {
+    spec::preset(s.preset).is_none_or(f)
+}
+
+fn flag(slot: &mut bool, v: bool) -> Result<(), String> {
+    *slot = v;
+    Ok(())
+}
+
+fn read_flag(slot: &mut bool, v: &str) -> Result<(), String> {
+    match v {
+        "1" | "true" => flag(slot, true),
+        "0" | "false" => flag(slot, false),
+        _ => Err(format!("expected 1 or 0; using {}", u8::from(*slot))),
+    }
+}
+
+fn write_flag(s: &ViewState, value: bool, of: fn(&spec::Preset) -> bool) -> Option<String> {
+    differs(s, |p| of(p) != value).then(|| u8::from(value).to_string())
+}
+
+fn read_group_axis(s: &mut ViewState, v: &str, _: &Choices) -> Result<(), String> {
+    let rank = s.sample_info().map(|x| x.shape.len()).unwrap_or(0);
+    match v.parse::<usize>() {
+        Ok(a) if a < rank && a != s.axis => {
+            s.group_axis = Some(a);
+            Ok(())
+        }
+        _ => Err(format!(
+            "expected an axis of the tensor other than the channel axis {}; groups run along whole rows",
+            s.axis
+        )),
     }
 }
 
@@ -405,9 +622,7 @@ pub fn percent_encode(s: &str) -> String {
 mod tests {
     use super::*;
 
-    const CHOICES: Choices = Choices {
-        schemes: &["sym-int8", "asym-uint8"],
-    };
+    const CHOICES: Choices = Choices::ALL;
 
     fn parse(q: &str) -> (ViewState, Vec<String>) {
         let (s, n) = ViewState::parse(q, &CHOICES);
@@ -420,18 +635,32 @@ mod tests {
         assert_eq!(s, ViewState::default_for(&CHOICES));
         assert!(n.is_empty());
         assert_eq!(parse("?").0, s);
-        assert_eq!(s.scheme, "sym-int8");
+        assert_eq!(s.preset, "ort-int8");
         assert_eq!(
             s.to_query(),
-            "sample=efficientnet_lite0__blocks15_depthwise_conv&scheme=sym-int8&axis=0"
+            "sample=efficientnet_lite0__blocks15_depthwise_conv&preset=ort-int8&axis=0"
         );
     }
 
     #[test]
     fn every_field_round_trips() {
+        let base = spec::preset("ort-uint8").unwrap();
         let s = ViewState {
             sample: Some("silero_vad__conv1".to_string()),
-            scheme: "asym-uint8".to_string(),
+            preset: base.id,
+            spec: QuantSpec {
+                bits: 4,
+                signed: true,
+                symmetric: true,
+                narrow: true,
+                reduce_range: true,
+                rounding: Rounding::HalfAway,
+                convention: Convention::PyTorch,
+            },
+            method: RangeMethod::Percentile(99.9),
+            group_size: 64,
+            group_axis: Some(1),
+            focus: Granularity::PerGroup,
             axis: 2,
             channel: Some(1),
             theme: Theme::Dark,
@@ -441,7 +670,7 @@ mod tests {
         let q = s.to_query();
         assert_eq!(
             q,
-            "sample=silero_vad__conv1&scheme=asym-uint8&axis=2&ch=1&theme=dark&embed=1&id=w-2"
+            "sample=silero_vad__conv1&preset=ort-uint8&bits=4&type=int&sym=1&narrow=1&rr=1&round=away&arith=pytorch&method=percentile&p=99.9&group=64&gran=group&axis=2&ch=1&gaxis=1&theme=dark&embed=1&id=w-2"
         );
         let (back, n) = parse(&format!("?{q}"));
         assert_eq!(back, s);
@@ -459,7 +688,7 @@ mod tests {
             axis: 1,
             ..ViewState::default_for(&CHOICES)
         };
-        assert_eq!(s.to_query(), "scheme=sym-int8");
+        assert_eq!(s.to_query(), "preset=ort-int8");
     }
 
     #[test]
@@ -499,15 +728,17 @@ mod tests {
 
     #[test]
     fn unknown_and_malformed_parameters_each_get_a_notice() {
-        let (s, n) = parse("sample=nope&scheme=int4&theme=pink&embed=yes&id=<script>&zoom=2");
+        let (s, n) = parse("sample=nope&preset=int4&theme=pink&embed=yes&id=<script>&zoom=2");
         assert_eq!(s, ViewState::default_for(&CHOICES));
         assert_eq!(n.len(), 6, "{n:?}");
-        assert!(n[0].starts_with("Ignored `zoom=2`: unknown parameter (known: sample, scheme"));
+        assert!(n[0].starts_with("Ignored `zoom=2`: unknown parameter (known: sample, preset"));
         assert!(n[1].starts_with("Ignored `sample=nope`: no bundled sample has this id"));
-        assert_eq!(
-            n[2],
-            "Ignored `scheme=int4`: expected one of sym-int8, asym-uint8; using sym-int8"
+        assert!(
+            n[2].starts_with("Ignored `preset=int4`: expected one of ort-int8, ort-uint8,"),
+            "{}",
+            n[2]
         );
+        assert!(n[2].ends_with("; using ort-int8"));
         assert!(n[3].contains("expected light, dark or auto"));
         assert!(n[4].contains("expected 1 or 0"));
         assert!(n[5].starts_with("Ignored `id=<script>`"));
@@ -519,6 +750,53 @@ mod tests {
         let (s, n) = parse("sample=nope&axis=3&ch=2");
         assert_eq!((s.axis, s.channel), (3, Some(2)));
         assert_eq!(n.len(), 1);
+    }
+
+    #[test]
+    fn a_preset_link_writes_only_the_details_that_differ() {
+        let (s, n) = parse("preset=ggml-q8_0");
+        assert!(n.is_empty());
+        assert_eq!(s.group_size, 32);
+        assert_eq!(s.focus, Granularity::PerGroup);
+        assert_eq!(s.spec.rounding, Rounding::HalfAway);
+        assert!(
+            s.to_query().ends_with("preset=ggml-q8_0&axis=0"),
+            "{}",
+            s.to_query()
+        );
+        let (s, n) = parse("preset=ggml-q8_0&bits=4&group=128&method=mse");
+        assert!(n.is_empty());
+        assert_eq!(
+            (s.spec.bits, s.group_size, s.method),
+            (4, 128, RangeMethod::Mse)
+        );
+        assert!(s
+            .to_query()
+            .contains("preset=ggml-q8_0&bits=4&method=mse&group=128"));
+    }
+
+    #[test]
+    fn bad_scheme_details_fall_back_with_notices() {
+        let (s, n) = parse("bits=1&type=float&sym=maybe&round=down&arith=onnx&method=magic&p=101&group=0&gran=row&gaxis=0");
+        assert_eq!(s.spec, spec::PRESETS[0].spec);
+        assert_eq!(n.len(), 10, "{n:?}");
+        assert!(n[0].contains("expected a bit width from 2 to 16; using 8"));
+        assert!(n[1].contains("expected int or uint"));
+        assert!(n[2].contains("expected 1 or 0; using 1"));
+        assert!(n[3].contains("expected even, away or up"));
+        assert!(n[4].contains("expected one of ort, pytorch, tflite, tensorrt, ggml"));
+        assert!(n[5].contains("using min-max"));
+        assert!(n[6].contains("applies only with method=percentile"));
+        assert!(n[7].contains("expected a group size"));
+        assert!(n[8].contains("expected tensor, channel or group"));
+        // The default sample's channel axis is 0: a group axis must be another one.
+        assert!(n[9].contains("other than the channel axis 0"));
+        let (s, n) = parse("method=percentile&p=99.999");
+        assert!(n.is_empty());
+        assert_eq!(s.method, RangeMethod::Percentile(99.999));
+        let (s, n) = parse("method=percentile&p=20");
+        assert_eq!(s.method, RangeMethod::Percentile(DEFAULT_PERCENTILE));
+        assert!(n[0].contains("expected a percentile from 50 to 100"));
     }
 
     #[test]

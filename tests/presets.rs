@@ -149,5 +149,41 @@ fn per_group_grids_follow_the_onnx_blocked_layout() {
             r.per_group.sums.sum_sq_err
         );
         assert_eq!(r.groups.len(), r.channels.len() * r.group.per_channel);
+        assert_eq!(
+            r.per_group_codes(&t).unwrap(),
+            codes,
+            "axis {axis} group axis {group_axis}"
+        );
+    }
+    // Whole rows (the default): per_group_codes against the error the analysis measured.
+    for axis in [0isize, 1, 2] {
+        let opts = Options {
+            group_size: 7,
+            ..Options::new(preset("ggml-q8_0").unwrap().spec)
+        };
+        let r = analyze_with(&t, axis, &opts).unwrap();
+        assert_eq!(r.group.axis, None);
+        let codes = r.per_group_codes(&t).unwrap();
+        let mut sse = 0.0;
+        for (c, stats) in r.channels.iter().enumerate() {
+            let layout = r.layout;
+            let vals: Vec<(usize, f32)> = (0..layout.outer)
+                .flat_map(|o| {
+                    (0..layout.inner).map(move |i| (o * layout.channels + c) * layout.inner + i)
+                })
+                .map(|idx| (idx, t.data()[idx]))
+                .collect();
+            for (j, (idx, x)) in vals.iter().enumerate() {
+                let g = &r.groups[stats.groups.start + j / 7];
+                let xh = (codes[*idx] - g.params.zero_point) as f32 * g.params.scale;
+                sse += (f64::from(*x) - f64::from(xh)).powi(2);
+            }
+        }
+        let rel = (sse - r.per_group.sums.sum_sq_err).abs() / sse;
+        assert!(
+            rel < 1e-12,
+            "axis {axis}: {sse} vs {}",
+            r.per_group.sums.sum_sq_err
+        );
     }
 }

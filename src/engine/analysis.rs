@@ -911,3 +911,59 @@ impl Report {
         })
     }
 }
+
+impl Report {
+    /// The per-group scheme's codes for `tensor` (the tensor analysed), in the tensor's own
+    /// element order: every group quantized with its own grid, whatever the group layout.
+    pub fn per_group_codes(&self, tensor: &Tensor) -> Result<Vec<i32>, EngineError> {
+        if tensor.shape() != self.shape.as_slice() {
+            return Err(EngineError::ShapeMismatch {
+                shape: self.shape.clone(),
+                expected: self.element_count(),
+                found: tensor.len(),
+            });
+        }
+        let data = tensor.data();
+        let mut out = vec![0i32; data.len()];
+        let size = self.group.size.max(1);
+        if self.shape.len() <= 1 {
+            // Groups of consecutive elements across the (one-element) channels.
+            for (chunk, (o, g)) in data
+                .chunks(size)
+                .zip(out.chunks_mut(size).zip(&self.groups))
+            {
+                kernels::quantize(chunk, &quantizer(&self.spec, &g.params), o);
+            }
+            return Ok(out);
+        }
+        let layout = self.layout;
+        let (g_outer, g_dim, g_inner) = self.group.row;
+        let blocks = g_dim.div_ceil(size);
+        let mut scratch = Vec::new();
+        let mut codes = Vec::new();
+        for (c, stats) in self.channels.iter().enumerate() {
+            let values = channel_values(tensor, data, layout, c, &mut scratch);
+            codes.clear();
+            codes.resize(values.len(), 0);
+            let groups = &self.groups[stats.groups.clone()];
+            for o in 0..g_outer {
+                for b in 0..blocks {
+                    for i in 0..g_inner {
+                        let q =
+                            quantizer(&self.spec, &groups[(o * blocks + b) * g_inner + i].params);
+                        for k in b * size..((b + 1) * size).min(g_dim) {
+                            let j = (o * g_dim + k) * g_inner + i;
+                            codes[j] = kernels::scalar::quantize_one(values[j], &q);
+                        }
+                    }
+                }
+            }
+            // Scatter the channel back: gathered position j is (outer o, inner i) of channel c.
+            for (j, &q) in codes.iter().enumerate() {
+                let (o, i) = (j / layout.inner, j % layout.inner);
+                out[(o * layout.channels + c) * layout.inner + i] = q;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -68,14 +68,10 @@ pub fn draw_chart<DB: DrawingBackend>(
             None => Ok(None),
         },
         ChartKind::Sweep => match sweep {
-            Some(points) => super::draw_bit_sweep(
-                area,
-                points,
-                report.spec.bits,
-                report.group.size,
-                style,
-            )
-            .map(|_| None),
+            Some(points) => {
+                super::draw_bit_sweep(area, points, report.spec.bits, report.group.size, style)
+                    .map(|_| None)
+            }
             None => Ok(None),
         },
     }
@@ -242,7 +238,10 @@ pub fn describe(
                     })
                     .collect::<Vec<_>>()
                     .join("; ");
-                format!("Total MSQE by bit width (groups of {}): {list}.", report.group.size)
+                format!(
+                    "Total MSQE by bit width (groups of {}): {list}.",
+                    report.group.size
+                )
             }
             _ => "Bit-width sweep: not computed.".to_string(),
         },

@@ -153,7 +153,15 @@ pub fn draw_channel_msqe<DB: DrawingBackend>(
         let text = format!(
             "zero error, not on the log axis: {zero_t} per-tensor, {zero_c} per-channel, {zero_g} per-group"
         );
-        note(area, &chart, text, style.palette.data, HPos::Left, rows - 1, style)?;
+        note(
+            area,
+            &chart,
+            text,
+            style.palette.data,
+            HPos::Left,
+            rows - 1,
+            style,
+        )?;
     }
     Ok(ChannelAxis::of(&chart, n))
 }

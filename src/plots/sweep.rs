@@ -61,7 +61,14 @@ pub fn draw_bit_sweep<DB: DrawingBackend>(
             .map_err(err)?;
     }
     let radius = style.pxf(3.0).round().max(1.0) as i32;
-    for (k, color) in [style.palette.per_tensor, style.palette.per_channel, style.palette.per_group].into_iter().enumerate() {
+    for (k, color) in [
+        style.palette.per_tensor,
+        style.palette.per_channel,
+        style.palette.per_group,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         // The model, dashed, segment by segment.
         for w in points.windows(2) {
             let (a, b) = (w[0].model[k], w[1].model[k]);
@@ -95,7 +102,10 @@ pub fn draw_bit_sweep<DB: DrawingBackend>(
     let labels = [
         ("● per-tensor".to_string(), style.palette.per_tensor),
         ("● per-channel".to_string(), style.palette.per_channel),
-        (format!("● per-group of {group_size}"), style.palette.per_group),
+        (
+            format!("● per-group of {group_size}"),
+            style.palette.per_group,
+        ),
     ];
     for (i, (text, color)) in labels.into_iter().enumerate() {
         let (h, row) = match (narrow, i) {

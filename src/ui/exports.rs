@@ -70,7 +70,10 @@ pub fn with_meta<T>(
 ) -> Option<T> {
     let cur = state.current.get_untracked()?;
     let report = state.report.get_untracked()?.ok()?;
-    let scheme = state.scheme.get_untracked().id();
+    let spec = state.spec.get_untracked();
+    let scheme = crate::engine::spec::matching_preset(&spec, state.group_size.get_untracked())
+        .map(|p| p.id)
+        .unwrap_or("custom");
     let source = match &cur.source {
         Source::Sample(s) => ExportSource::Sample(s),
         Source::Upload(u) => ExportSource::File {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::state::{AppState, DEFAULT_PERCENTILE};
-use crate::engine::range::{AciqPrior, RangeMethod};
+use crate::engine::range::RangeMethod;
 use crate::engine::spec::{
     matching_preset, preset, Convention, Granularity, QuantSpec, Rounding, GROUP_SIZES, MAX_BITS,
     MIN_BITS, PRESETS,
@@ -12,63 +12,17 @@ use crate::engine::spec::{
 
 const CUSTOM: &str = "custom";
 
-/// Stable ids of the range methods (URL and `<option>` values).
-pub fn method_id(m: RangeMethod) -> &'static str {
+/// The method's name in the picker (without the percentile's value, which has its own field).
+fn method_name(m: RangeMethod) -> &'static str {
     match m {
-        RangeMethod::MinMax => "minmax",
         RangeMethod::Percentile(_) => "percentile",
-        RangeMethod::Mse => "mse",
-        RangeMethod::Entropy => "entropy",
-        RangeMethod::Aciq(AciqPrior::Laplace) => "aciq-laplace",
-        RangeMethod::Aciq(AciqPrior::Gaussian) => "aciq-gauss",
+        RangeMethod::MinMax => "min–max",
+        RangeMethod::Mse => "MSE search",
+        RangeMethod::Entropy => "entropy (KL)",
+        RangeMethod::Aciq(crate::engine::range::AciqPrior::Laplace) => "ACIQ · Laplace",
+        RangeMethod::Aciq(crate::engine::range::AciqPrior::Gaussian) => "ACIQ · Gaussian",
     }
 }
-
-/// The method for an id; `p` is the percentile used when the id is `percentile`.
-pub fn method_from_id(id: &str, p: f64) -> Option<RangeMethod> {
-    Some(match id {
-        "minmax" => RangeMethod::MinMax,
-        "percentile" => RangeMethod::Percentile(p),
-        "mse" => RangeMethod::Mse,
-        "entropy" => RangeMethod::Entropy,
-        "aciq-laplace" => RangeMethod::Aciq(AciqPrior::Laplace),
-        "aciq-gauss" => RangeMethod::Aciq(AciqPrior::Gaussian),
-        _ => return None,
-    })
-}
-
-const METHODS: [(&str, &str, &str); 6] = [
-    (
-        "minmax",
-        "min–max",
-        "The granule's smallest and largest value: nothing is clipped (every framework's default for weights).",
-    ),
-    (
-        "percentile",
-        "percentile",
-        "Clip at the p-th percentile (|x| when symmetric): ONNX Runtime's Percentile calibrator (default 99.999), pytorch-quantization (99.99).",
-    ),
-    (
-        "mse",
-        "MSE search",
-        "Try 128 clipping thresholds and keep the one with the lowest quantization MSE (clipping + rounding), as TensorRT's and ModelOpt's 'mse' calibrators do.",
-    ),
-    (
-        "entropy",
-        "entropy (KL)",
-        "TensorRT's classic calibration: the threshold whose quantized 2048-bin histogram is closest to the original in KL divergence.",
-    ),
-    (
-        "aciq-laplace",
-        "ACIQ · Laplace",
-        "Analytic clipping (Banner et al. 2018): fit a Laplace distribution and clip at the α that minimises the expected MSE at this bit width.",
-    ),
-    (
-        "aciq-gauss",
-        "ACIQ · Gaussian",
-        "Analytic clipping (Banner et al. 2018) for a Gaussian fit.",
-    ),
-];
 
 /// Preset first: one choice sets every control; "custom" once any detail differs.
 #[component]
@@ -169,12 +123,12 @@ pub fn SchemeDetails() -> impl IntoView {
                 <div class="field">
                     <label for="method-select">"Range method"</label>
                     <select id="method-select" data-testid="method-select"
-                        prop:value=move || method_id(state.method.get())
-                        on:change=move |ev| { if let Some(m) = method_from_id(&event_target_value(&ev), DEFAULT_PERCENTILE) {
+                        prop:value=move || state.method.get().id()
+                        on:change=move |ev| { if let Some(m) = RangeMethod::from_id(&event_target_value(&ev), DEFAULT_PERCENTILE) {
                             percent_error.set(None);
                             state.method.set(m);
                         } }>
-                        {METHODS.iter().map(|(id, label, help)| view! { <option value=*id title=*help>{*label}</option> }).collect_view()}
+                        {RangeMethod::all(DEFAULT_PERCENTILE).into_iter().map(|m| view! { <option value=m.id() title=m.describe()>{method_name(m)}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
@@ -280,7 +234,7 @@ fn Rules() -> impl IntoView {
                     "Rules in use: {} · grid [{qmin}, {qmax}], saturating at [{smin}, {smax}] · {} · {}",
                     s.convention.name(),
                     s.rounding.label(),
-                    METHODS.iter().find(|m| m.0 == method_id(state.method.get())).map(|m| m.1).unwrap_or("")
+                    state.method.get().label()
                 )
             }}</summary>
             {move || {
@@ -292,7 +246,7 @@ fn Rules() -> impl IntoView {
                         {(s.rounding != s.convention.default_rounding()).then(|| view! {
                             <li class="warn">{format!("rounding changed to {} ({} rounds {})", s.rounding.label(), s.convention.name(), s.convention.default_rounding().label())}</li>
                         })}
-                        <li>{format!("range method: {}", METHODS.iter().find(|m| m.0 == method_id(state.method.get())).map(|m| m.2).unwrap_or(""))}</li>
+                        <li>{format!("range method, {}: {}", state.method.get().label(), state.method.get().describe())}</li>
                         <li>{format!("{} is what this preset deploys; all three granularities are measured side by side", focus_label(focus, state.group_size.get()))}</li>
                     </ul>
                     <p class="hint">"Sources: " {s.convention.sources()}</p>

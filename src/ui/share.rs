@@ -12,7 +12,8 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::state::{AppState, Scheme, Source};
+use super::state::{AppState, Source};
+use crate::engine::spec::{matching_preset, PRESETS};
 use crate::samples;
 use crate::share::{self, Choices, Theme, ViewState};
 
@@ -27,21 +28,18 @@ pub struct Shell {
     pub notices: RwSignal<Vec<String>>,
 }
 
-fn scheme_ids() -> Vec<&'static str> {
-    Scheme::ALL.iter().map(|s| s.id()).collect()
-}
-
 /// Reads the link, loads what it names, and keeps the URL, the theme and the host page's
 /// picture of the widget's height current from then on.
 pub fn start(state: AppState) -> Shell {
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
-    let ids = scheme_ids();
-    let (view, notices) = ViewState::parse(&search, &Choices { schemes: &ids });
-    if let Some(s) = Scheme::from_id(&view.scheme) {
-        state.scheme.set(s);
-    }
+    let (view, notices) = ViewState::parse(&search, &Choices::ALL);
+    state.spec.set(view.spec);
+    state.method.set(view.method);
+    state.group_size.set(view.group_size);
+    state.group_axis.set(view.group_axis);
+    state.focus.set(view.focus);
     state.theme.set(view.theme);
     match view.sample.as_deref().and_then(samples::find) {
         Some(s) => state.load_sample_at(s, view.axis, view.channel),
@@ -109,9 +107,25 @@ pub fn current_view(state: AppState, embed: bool, id: Option<String>) -> Option<
         Source::Sample(s) => Some(s.id.to_string()),
         Source::Upload(_) => None,
     };
+    let spec = state.spec.get();
+    let group_size = state.group_size.get();
+    // The preset the details start from: the matching one, else the one whose arithmetic is in use.
+    let preset = matching_preset(&spec, group_size)
+        .or_else(|| {
+            PRESETS
+                .iter()
+                .find(|p| p.spec.convention == spec.convention)
+        })
+        .map(|p| p.id)
+        .unwrap_or(PRESETS[0].id);
     Some(ViewState {
         sample,
-        scheme: state.scheme.get().id().to_string(),
+        preset,
+        spec,
+        method: state.method.get(),
+        group_size,
+        group_axis: state.group_axis.get(),
+        focus: state.focus.get(),
         axis: state.axis.get(),
         channel: Some(state.channel.get()),
         theme: state.theme.get(),

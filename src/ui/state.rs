@@ -10,11 +10,10 @@ use crate::engine::range::RangeMethod;
 use crate::engine::spec::{Granularity, Preset, PRESETS};
 use crate::engine::{QuantSpec, Tensor};
 
-/// The percentile used when the method is switched to percentile (TensorRT's calibrator default).
-pub const DEFAULT_PERCENTILE: f64 = 99.99;
 use crate::formats::{self, Container, Member};
 use crate::samples::{self, Sample};
 use crate::share::Theme;
+pub use crate::share::DEFAULT_PERCENTILE;
 
 /// Where the tensor on screen came from.
 #[derive(Debug, Clone, PartialEq)]

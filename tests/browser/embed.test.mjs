@@ -48,7 +48,7 @@ test('the example host page: two live widgets in their states, heights reported,
   assert.match(await dw.textContent('[data-testid=selected-channel]'), /^Channel 494/);
   assert.equal(await dw.evaluate(() => document.documentElement.dataset.theme), 'dark');
   assert.equal(await vad.evaluate(() => document.documentElement.dataset.theme), 'light');
-  assert.equal(await vad.inputValue('[data-testid=scheme-select]'), 'asym-uint8');
+  assert.equal(await vad.inputValue('[data-testid=preset-select]'), 'ggml-q8_0');
   assert.match(await vad.textContent('[data-testid=tensor-origin]'), /Silero VAD/);
   // Embed mode: no page chrome; a link to the full view of the same state in a new tab.
   assert.equal(await dw.$('header.top'), null);
@@ -69,10 +69,10 @@ test('the example host page: two live widgets in their states, heights reported,
   // Interacting with a widget's controls adds nothing to the host's history, changes its URL not.
   const hostHistory = await page.evaluate(() => history.length);
   const hostUrl = page.url();
-  await dw.selectOption('[data-testid=scheme-select]', 'asym-uint8');
+  await dw.selectOption('[data-testid=preset-select]', 'ort-uint8');
   await dw.fill('[data-testid=channel-input]', '12');
   await dw.press('[data-testid=channel-input]', 'Enter');
-  await dw.waitForFunction(() => location.search.includes('ch=12') && location.search.includes('asym-uint8'), null, POLL);
+  await dw.waitForFunction(() => location.search.includes('ch=12') && location.search.includes('preset=ort-uint8'), null, POLL);
   // Another sample, loaded inside the sandbox (from its script copy: fetch() cannot read it here).
   await vad.selectOption('[data-testid=sample-select]', 'ppocrv4_det__conv2d_412_depthwise');
   await vad.waitForFunction(() => document.querySelector('[data-testid=tensor-origin]').textContent.includes('conv2d_412'), null, POLL);

@@ -51,13 +51,13 @@ function parseCsv(text) {
 
 test('CSV and JSON of the per-channel statistics agree with the page', async () => {
   const page = await newPage(browser);
-  await page.goto(`${server.url}?sample=silero_vad__conv1&scheme=asym-uint8`);
+  await page.goto(`${server.url}?sample=silero_vad__conv1&preset=ort-uint8`);
   await ready(page);
   const msqeT = await value(page, 'msqe-per-tensor');
   const msqeC = await value(page, 'msqe-per-channel');
 
   const csv = await download(page, page, '[data-testid=export-csv]');
-  assert.equal(csv.name, 'quantlens_silero_vad__conv1_asym-uint8_axis0_channels.csv');
+  assert.equal(csv.name, 'quantlens_silero_vad__conv1_ort-uint8_axis0_channels.csv');
   const rows = parseCsv(csv.bytes.toString('utf8'));
   const [header, ...data] = rows;
   assert.deepEqual(header.slice(0, 4), ['channel', 'elements', 'finite', 'min']);
@@ -73,7 +73,9 @@ test('CSV and JSON of the per-channel statistics agree with the page', async () 
 
   const json = await download(page, page, '[data-testid=export-json]');
   const j = JSON.parse(json.bytes.toString('utf8'));
-  assert.equal(j.meta.scheme, 'asym-uint8');
+  assert.equal(j.meta.scheme, 'ort-uint8');
+  assert.equal(j.meta.spec.convention, 'ort');
+  assert.equal(j.per_group.groups, j.channels.reduce((s, c) => s + c.groups, 0));
   assert.deepEqual(j.meta.shape, [128, 129, 3]);
   assert.equal(j.meta.axis, 0);
   assert.equal(j.meta.source.id, 'silero_vad__conv1');
@@ -85,15 +87,17 @@ test('CSV and JSON of the per-channel statistics agree with the page', async () 
   await page.close();
 });
 
-test('numpy reads the .npz; dequantizing it reproduces the page\'s error figures (int8 and uint8)', async () => {
+test('numpy reads the .npz; dequantizing it reproduces the page\'s error figures (int8, uint8, int4 groups)', async () => {
   const py = pythonWithNumpy();
   const page = await newPage(browser);
-  for (const [scheme, dtype] of [['sym-int8', 'int8'], ['asym-uint8', 'uint8']]) {
-    await page.goto(`${server.url}?sample=efficientnet_lite0__blocks7_depthwise_conv&scheme=${scheme}`);
+  for (const [scheme, dtype, sample] of [['ort-int8', 'int8', 'efficientnet_lite0__blocks7_depthwise_conv'],
+    ['ort-uint8', 'uint8', 'efficientnet_lite0__blocks7_depthwise_conv'], ['int4-g128', 'int8', 'silero_vad__conv1']]) {
+    await page.goto(`${server.url}?sample=${sample}&preset=${scheme}`);
     await ready(page);
     const want = {
       msqe_per_tensor: await value(page, 'msqe-per-tensor'),
       msqe_per_channel: await value(page, 'msqe-per-channel'),
+      msqe_per_group: await value(page, 'msqe-per-group'),
     };
     const npz = await download(page, page, '[data-testid=export-npz]');
     assert.match(npz.name, new RegExp(`_${scheme}_axis0_quantized\\.npz$`));
@@ -112,17 +116,26 @@ for g, s, zp in [('per_tensor', z['scale_per_tensor'], z['zero_point_per_tensor'
     q = z['codes_' + g].astype(np.int32)
     xh = (q - zp.astype(np.int32)).astype(np.float32) * s.astype(np.float32)
     out['msqe_' + g] = float(np.mean((x.astype(np.float64) - xh.astype(np.float64)) ** 2))
+# Per group (whole rows, channels on axis 0): each row's groups are runs of group_size values.
+G = meta['group_size']
+rows = x.reshape(x.shape[0], -1)
+q = z['codes_per_group'].astype(np.int32).reshape(rows.shape)
+s = np.repeat(z['scale_per_group'], G, axis=1)[:, :rows.shape[1]]
+zp = np.repeat(z['zero_point_per_group'].astype(np.int32), G, axis=1)[:, :rows.shape[1]]
+xh = (q - zp).astype(np.float32) * s.astype(np.float32)
+out['msqe_per_group'] = float(np.mean((rows.astype(np.float64) - xh.astype(np.float64)) ** 2))
 print(json.dumps(out))
 `;
-    const sample = path.join(DIST, 'samples', 'efficientnet_lite0__blocks7_depthwise_conv.npy');
-    const got = JSON.parse(execFileSync(py, ['-c', check, npz.file, sample]).toString());
+    const file = path.join(DIST, 'samples', `${sample}.npy`);
+    const got = JSON.parse(execFileSync(py, ['-c', check, npz.file, file]).toString());
     assert.equal(got.dtype, dtype);
-    assert.deepEqual(got.shape, [480, 1, 3, 3]);
+    assert.deepEqual(got.shape, sample.startsWith('silero') ? [128, 129, 3] : [480, 1, 3, 3]);
     assert.equal(got.scheme, scheme);
     assert.equal(got.axis, 0);
-    assert.deepEqual(got.files, ['axis', 'codes_per_channel', 'codes_per_tensor', 'meta', 'scale_per_channel',
-      'scale_per_tensor', 'zero_point_per_channel', 'zero_point_per_tensor']);
-    for (const k of ['msqe_per_tensor', 'msqe_per_channel']) {
+    assert.deepEqual(got.files, ['axis', 'codes_per_channel', 'codes_per_group', 'codes_per_tensor', 'meta',
+      'scale_per_channel', 'scale_per_group', 'scale_per_tensor', 'zero_point_per_channel', 'zero_point_per_group',
+      'zero_point_per_tensor']);
+    for (const k of ['msqe_per_tensor', 'msqe_per_channel', 'msqe_per_group']) {
       assert.ok(Math.abs(got[k] - want[k]) / want[k] < 1e-9, `${scheme} ${k}: numpy ${got[k]}, page ${want[k]}`);
     }
   }

@@ -30,7 +30,7 @@ export async function snapshot(target) {
       sqnrT: q('sqnr-per-tensor')?.dataset.value,
       selected: q('selected-channel')?.textContent,
       origin: q('tensor-origin')?.textContent,
-      sample: v('sample-select'), scheme: v('scheme-select'), axis: v('axis-select'),
+      sample: v('sample-select'), preset: v('preset-select'), axis: v('axis-select'),
       channel: v('channel-input'), theme: document.documentElement.dataset.theme,
     };
   });

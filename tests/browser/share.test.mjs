@@ -27,7 +27,7 @@ test('a shared link reproduces the view exactly: numbers, controls and theme', a
   const historyBefore = await page.evaluate(() => history.length);
   await page.selectOption('[data-testid=sample-select]', 'silero_vad__conv1');
   await page.waitForFunction(() => document.querySelector('[data-testid=tensor-origin]').textContent.includes('conv1'));
-  await page.selectOption('[data-testid=scheme-select]', 'asym-uint8');
+  await page.selectOption('[data-testid=preset-select]', 'ort-uint8');
   await page.selectOption('[data-testid=axis-select]', '1');
   await page.waitForFunction(() => document.querySelector('[data-testid=channel-count]').textContent.trim() === '129');
   await page.selectOption('[data-testid=theme-select]', 'dark');
@@ -40,7 +40,7 @@ test('a shared link reproduces the view exactly: numbers, controls and theme', a
   assert.equal(await page.evaluate(() => window.scrollY), 250, 'the page did not scroll');
   assert.equal(await page.evaluate(() => history.length), historyBefore, 'no history entries were added');
   const url = page.url();
-  assert.match(url, /\?sample=silero_vad__conv1&scheme=asym-uint8&axis=1&ch=77&theme=dark$/);
+  assert.match(url, /\?sample=silero_vad__conv1&preset=ort-uint8&axis=1&ch=77&theme=dark$/);
   const want = await snapshot(page);
   assert.equal(want.theme, 'dark');
 
@@ -74,7 +74,7 @@ test('unknown or malformed parameters fall back to defaults with a visible notic
   await page.click('[data-testid=link-notice] button');
   assert.equal(await page.$('[data-testid=link-notice]'), null);
   // The address now holds the view actually shown.
-  assert.match(page.url(), /\?sample=efficientnet_lite0__blocks15_depthwise_conv&scheme=sym-int8&axis=0&ch=\d+$/);
+  assert.match(page.url(), /\?sample=efficientnet_lite0__blocks15_depthwise_conv&preset=ort-int8&axis=0&ch=\d+$/);
   assert.deepEqual(page.problems, [], 'console errors');
   await page.close();
 });
@@ -88,7 +88,7 @@ test('share panel: the link and the embed code; an uploaded file never goes into
   const link = await page.inputValue('[data-testid=share-link]');
   assert.equal(link, page.url());
   const code = await page.inputValue('[data-testid=embed-code]');
-  assert.match(code, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/docs\/quantlens\/\?sample=ppocrv4_det__conv2d_412_depthwise&amp;scheme=sym-int8&amp;axis=0&amp;ch=3&amp;embed=1" /);
+  assert.match(code, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/docs\/quantlens\/\?sample=ppocrv4_det__conv2d_412_depthwise&amp;preset=ort-int8&amp;axis=0&amp;ch=3&amp;embed=1" /);
   for (const attr of ['title="quantlens: ', 'loading="lazy"', 'sandbox="allow-scripts allow-downloads"', 'width="100%"', 'height="']) {
     assert.ok(code.includes(attr), `embed code has ${attr}: ${code}`);
   }
@@ -99,7 +99,7 @@ test('share panel: the link and the embed code; an uploaded file never goes into
   await page.setInputFiles('[data-testid=file-input]', path.join(ROOT, 'tests/fixtures/mixed.safetensors'));
   await page.waitForFunction(() => document.querySelector('[data-testid=tensor-origin]').textContent.includes('mixed.safetensors'));
   await page.waitForFunction(() => !location.search.includes('sample='));
-  assert.match(page.url(), /\?scheme=sym-int8$/);
+  assert.match(page.url(), /\?preset=ort-int8$/);
   assert.match(await page.textContent('#share-panel'), /Your own file is not part of the link/);
   assert.deepEqual(page.problems, [], 'console errors');
   await page.close();
