@@ -1,7 +1,8 @@
 // Trunk post-build hook: adds a Content-Security-Policy to the built index.html.
 // The policy allows nothing from any other origin: scripts, styles, fetches and images come from
 // the page's own origin only, so a tensor the user opens can never be sent anywhere. Trunk's one
-// inline loader script is allowed by its sha256 hash (it changes with the hashed file names).
+// inline loader script is allowed by its sha256 hash (it changes with the hashed file names); the
+// analysis worker is that same script, started from a blob: URL the page makes.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,8 @@ const policy = [
   "style-src 'self'",
   "img-src 'self' data: blob:",
   "connect-src 'self'",
+  // The analysis worker starts from a blob: copy of the page's own (hash-allowed) loader script.
+  "worker-src blob:",
   "base-uri 'none'",
   "form-action 'none'",
 ].join('; ');

@@ -33,16 +33,42 @@ const wasm = fs.readFileSync(path.join(dir, wasmName));
 const wasmScript = `${wasmName}.js`;
 fs.writeFileSync(path.join(dir, wasmScript), `globalThis.__quantlensWasm="${wasm.toString('base64')}";\n`);
 
+// The same script is also the analysis worker's (src/ui/engine.rs starts it from a blob: copy of
+// this very text, made a classic script, which works in an opaque origin too): in a worker it waits for the page's
+// compiled module and instantiates it; the Rust side sees the worker scope and serves requests.
 const boot = `
 // The glue above declares its own top-level names (\`wasm\` among them): this block keeps ours apart.
-{
+if (typeof document === 'undefined') {
+  const init = await new Promise((resolve) => { self.onmessage = (e) => resolve(e.data); });
+  self.onmessage = null;
+  try {
+    await __wbg_init({ module_or_path: init.module });
+  } catch (e) {
+    postMessage({ failed: String(e && e.message || e) });
+  }
+} else {
   const b64 = globalThis.__quantlensWasm;
   if (typeof b64 !== 'string') throw new Error('the WebAssembly module (${wasmScript}) did not load');
   delete globalThis.__quantlensWasm;
   const bin = atob(b64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const instance = await __wbg_init({ module_or_path: bytes });
+  const module = await WebAssembly.compile(bytes);
+  const me = [...document.scripts].find((s) => s.type === 'module' && s.text.includes('__quantlensWorker'));
+  if (me) {
+    // A classic worker: Chromium refuses module workers in an opaque origin (a sandboxed iframe)
+    // but runs classic ones. So the module text becomes a classic script: no \`export\`, no
+    // \`import.meta\`, the top-level awaits inside an async function.
+    const classic = me.text
+      .replace(/^export \\{[^}]*\\};?$/gm, '')
+      .replace(/^export (class|function|const|let|async function) /gm, '$1 ')
+      .replaceAll('import.meta.url', 'self.location.href');
+    const text = '(async () => {\\n' + classic +
+      '\\n})().catch((e) => postMessage({ failed: String(e && e.message || e) }));\\n';
+    const url = URL.createObjectURL(new Blob([text], { type: 'text/javascript' }));
+    globalThis.__quantlensWorker = { module, url };
+  }
+  const instance = await __wbg_init({ module_or_path: module });
   dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm: instance}}));
 }
 `;

@@ -5,7 +5,8 @@
 //! - [`formats`]: bytes -> [`engine::Tensor`], with precise errors;
 //! - [`plots`]: plotters drawing functions, generic over the backend (canvas in the page, SVG in tests);
 //! - [`format`]: how every number a user sees is written;
-//! - `ui` (wasm32 only): Leptos components, no math.
+//! - [`service`]: the requests the page sends its analysis worker, and the answers;
+//! - `ui` (wasm32 only): Leptos components, no math; `worker` (wasm32 only): the Web Worker's side.
 
 pub mod bench;
 pub mod engine;
@@ -14,7 +15,10 @@ pub mod format;
 pub mod formats;
 pub mod plots;
 pub mod samples;
+pub mod service;
 pub mod share;
 
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

@@ -22,7 +22,7 @@ pub const TENSOR_HISTOGRAM_BINS: usize = 120;
 pub const CHANNEL_HISTOGRAM_BINS: usize = 60;
 
 /// What to compute besides the tensor and its channel axis.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Options {
     pub spec: QuantSpec,
     pub method: RangeMethod,
@@ -46,7 +46,7 @@ impl Options {
 }
 
 /// One granule's grid and error.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Granule {
     /// The range the method chose, widened to contain 0 (and ±max for symmetric specs): what the
     /// scale rule was given.
@@ -66,7 +66,7 @@ impl Granule {
 }
 
 /// One channel under the three granularities.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelStats {
     /// Finite min and max (`+inf`/`-inf` when the channel has no finite value).
     pub range: MinMax,
@@ -106,7 +106,7 @@ impl ChannelStats {
 }
 
 /// Bytes a quantized tensor takes under one granularity.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Storage {
     pub code_bytes: f64,
     pub scale_bytes: f64,
@@ -149,7 +149,7 @@ pub fn container_bits(bits: u32) -> u32 {
 }
 
 /// Totals of one granularity over the whole tensor.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SchemeSummary {
     pub msqe: f64,
     /// `None` when the error is exactly zero.
@@ -241,7 +241,7 @@ impl Totals {
 }
 
 /// How the groups tile the tensor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GroupLayout {
     /// The axis groups run along (normalized); `None` for whole rows (see [`Options::group_axis`]).
     pub axis: Option<usize>,
@@ -253,7 +253,7 @@ pub struct GroupLayout {
 }
 
 /// Everything the plots and numbers need.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub spec: QuantSpec,
     pub method: RangeMethod,
@@ -467,7 +467,17 @@ pub fn analyze(tensor: &Tensor, axis: isize, spec: QuantSpec) -> Result<Report, 
 }
 
 pub fn analyze_with(tensor: &Tensor, axis: isize, opts: &Options) -> Result<Report, EngineError> {
-    analyze_inner(tensor, axis, opts, true)
+    analyze_inner(tensor, axis, opts, true, &mut |_| {})
+}
+
+/// [`analyze_with`], telling `progress` the fraction of channels done (at most every 1 %).
+pub fn analyze_with_progress(
+    tensor: &Tensor,
+    axis: isize,
+    opts: &Options,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Report, EngineError> {
+    analyze_inner(tensor, axis, opts, true, progress)
 }
 
 fn analyze_inner(
@@ -475,6 +485,7 @@ fn analyze_inner(
     axis: isize,
     opts: &Options,
     details: bool,
+    progress: &mut dyn FnMut(f64),
 ) -> Result<Report, EngineError> {
     let spec = opts.spec;
     let (axis, layout) = if tensor.rank() == 0 {
@@ -551,7 +562,11 @@ fn analyze_inner(
     let mut tensor_err = ErrorSums::default();
     let mut tensor_clipped = 0;
     let mut values_buf = std::mem::take(&mut s.values);
+    let step = layout.channels.div_ceil(100).max(1);
     for (c, r) in ranges.iter().enumerate() {
+        if c % step == 0 && c > 0 {
+            progress(c as f64 / layout.channels as f64);
+        }
         let values = channel_values(tensor, data, layout, c, &mut values_buf);
         if details {
             histogram.add(values);
@@ -690,7 +705,7 @@ fn channel_values<'a>(
 }
 
 /// Total MSQE and the Δ²/12 model of the three granularities at each bit width.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SweepPoint {
     pub bits: u32,
     pub msqe: [f64; 3],
@@ -713,7 +728,7 @@ pub fn sweep(
                 },
                 ..*opts
             };
-            let r = analyze_inner(tensor, axis, &o, false)?;
+            let r = analyze_inner(tensor, axis, &o, false, &mut |_| {})?;
             let sums = [&r.per_tensor, &r.per_channel, &r.per_group];
             Ok(SweepPoint {
                 bits: b,
@@ -744,7 +759,7 @@ pub fn compared_methods(percentile: f64) -> [RangeMethod; 6] {
 /// (see [`histogram::bounds`]); for a small channel, each value with its dequantized value under
 /// the per-tensor, per-channel and per-group grids; the clipping range every range method picks
 /// for this channel; the real ranges of its groups' grids.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelView {
     pub channel: usize,
     pub histogram: Histogram,

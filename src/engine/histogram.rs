@@ -1,7 +1,7 @@
 //! Histograms whose bins never degenerate: constant data, a single value, no data, or outliers.
 
 /// Equal-width bins over `[lo, hi]`; `lo < hi` and both finite, always.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Histogram {
     pub lo: f64,
     pub hi: f64,

@@ -4,7 +4,7 @@ use super::kernels::Step;
 use super::spec::{Convention, QuantSpec};
 
 /// Scale and zero point of one granule (the whole tensor, a channel or a group).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QParams {
     /// The stored scale, which dequantization multiplies by: always finite and never negative
     /// (0 only where a framework stores 0: TFLite's all-zero channels).

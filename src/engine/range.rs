@@ -34,7 +34,7 @@ pub const TENSORRT_PERCENTILE: f64 = 99.99;
 pub const MSE_CANDIDATES: usize = 128;
 
 /// How a granule's range is chosen.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum RangeMethod {
     /// The finite minimum and maximum (symmetric: `±max|x|`), via [`kernels::min_max_finite`].
     MinMax,

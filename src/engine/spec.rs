@@ -8,7 +8,7 @@
 //! framework's choices; [`PRESETS`] names the usual combinations, each with its rules and sources.
 
 /// How a value exactly halfway between two integers is rounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Rounding {
     /// Ties to even (`2.5 -> 2`, `-2.5 -> -2`): ONNX QuantizeLinear, PyTorch (`nearbyint`), TensorRT.
     HalfEven,
@@ -41,7 +41,7 @@ impl Rounding {
 
 /// Whose rules turn a real range into (scale, zero point) and codes. Each variant's documentation
 /// lists its rules; [`Convention::rules`] gives the same text for the page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Convention {
     /// ONNX Runtime's quantization tool (`quant_utils.compute_scale_zp`) and ONNX QuantizeLinear:
     /// scale computed in float64 and rounded to float32; a range below the smallest normal float32
@@ -194,7 +194,7 @@ impl Convention {
 /// symmetric zero point sits exactly in the middle); `reduce_range` keeps one bit fewer:
 /// unsigned `[0, 2^(b-1)-1]`, signed `[-2^(b-2), 2^(b-2)]` in ONNX Runtime and `[-2^(b-2), 2^(b-2)-1]`
 /// in PyTorch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct QuantSpec {
     /// Bits of the stored integer (2..=16).
     pub bits: u32,
@@ -300,7 +300,7 @@ impl QuantSpec {
 }
 
 /// How finely scales are shared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Granularity {
     PerTensor,
     PerChannel,

@@ -11,7 +11,7 @@ pub struct Tensor {
 
 /// How channel `c` along an axis is laid out in a C-order buffer: `outer` runs of `inner`
 /// contiguous values, run `o` of channel `c` starting at `(o * channels + c) * inner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelLayout {
     pub outer: usize,
     pub channels: usize,

@@ -27,7 +27,7 @@ pub struct Loaded {
 }
 
 /// One tensor inside a multi-tensor file, for the picker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     pub name: String,
     pub dtype: String,
@@ -37,7 +37,7 @@ pub struct Member {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Container {
     Npy,
     Npz,

@@ -226,7 +226,7 @@ fn Chart(
 
 /// A chart's download name, e.g. `quantlens_silero_vad__conv1_sym-int8_axis0_ranges.svg`.
 fn chart_file(state: AppState, kind: ChartKind, ext: &str) -> String {
-    let stem = exports::with_meta(state, |_, r, m| crate::export::file_stem(r, m))
+    let stem = exports::with_meta(state, crate::export::file_stem)
         .unwrap_or_else(|| "quantlens".to_string());
     format!("{stem}_{}.{ext}", kind.slug())
 }

@@ -161,7 +161,7 @@ impl Layout {
 fn LayoutPicker() -> impl IntoView {
     let state = expect_context::<AppState>();
     let chosen = RwSignal::new("pt");
-    let rank = move || state.current.get().map(|c| c.tensor.rank()).unwrap_or(0);
+    let rank = move || state.current.get().map(|c| c.rank()).unwrap_or(0);
     let shown = move || {
         let (r, axis) = (rank(), state.axis.get());
         let matches = |id: &str| {
@@ -213,7 +213,7 @@ fn AxisPicker() -> impl IntoView {
         state
             .current
             .get()
-            .map(|c| c.tensor.shape().to_vec())
+            .map(|c| c.shape.clone())
             .unwrap_or_default()
     };
     view! {

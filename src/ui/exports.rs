@@ -6,8 +6,10 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::engine;
 use super::state::{AppState, Source};
 use crate::export::{self, ExportMeta, ExportSource};
+use crate::service::{Request, Response, SourceName};
 
 /// Offers `blob` as a download named `name`.
 pub fn download_blob(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
@@ -66,14 +68,11 @@ pub fn download_png(canvas: &web_sys::HtmlCanvasElement, name: String) -> Result
 /// The exports' setting for the tensor on screen.
 pub fn with_meta<T>(
     state: AppState,
-    f: impl FnOnce(&crate::engine::Tensor, &crate::engine::Report, &ExportMeta) -> T,
+    f: impl FnOnce(&crate::engine::Report, &ExportMeta) -> T,
 ) -> Option<T> {
     let cur = state.current.get_untracked()?;
     let report = state.report.get_untracked()?.ok()?;
-    let spec = state.spec.get_untracked();
-    let scheme = crate::engine::spec::matching_preset(&spec, state.group_size.get_untracked())
-        .map(|p| p.id)
-        .unwrap_or("custom");
+    let scheme = scheme_id(state);
     let source = match &cur.source {
         Source::Sample(s) => ExportSource::Sample(s),
         Source::Upload(u) => ExportSource::File {
@@ -81,34 +80,82 @@ pub fn with_meta<T>(
             member: cur.member.as_deref(),
         },
     };
-    let meta = ExportMeta { scheme, source };
-    Some(f(&cur.tensor, &report, &meta))
+    let meta = ExportMeta {
+        scheme: &scheme,
+        source,
+    };
+    Some(f(&report, &meta))
 }
 
-/// CSV, JSON and `.npz` downloads of what is on screen.
+/// The scheme's id as links name it (a preset's id, or `custom`).
+fn scheme_id(state: AppState) -> String {
+    let spec = state.spec.get_untracked();
+    crate::engine::spec::matching_preset(&spec, state.group_size.get_untracked())
+        .map(|p| p.id)
+        .unwrap_or("custom")
+        .to_string()
+}
+
+/// CSV, JSON and `.npz` downloads of what is on screen. CSV and JSON are written here from the
+/// report; the `.npz` needs the tensor's values, so the analysis worker writes it.
 #[component]
 pub fn ExportButtons() -> impl IntoView {
     let state = expect_context::<AppState>();
     let failure = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let npz = move || {
+        let Some(cur) = state.current.get_untracked() else {
+            return failure.set(Some(
+                "Nothing to export yet: no tensor is shown".to_string(),
+            ));
+        };
+        let Some(stem) = with_meta(state, export::file_stem) else {
+            return failure.set(Some(
+                "Nothing to export yet: no tensor is shown".to_string(),
+            ));
+        };
+        let source = match &cur.source {
+            Source::Sample(s) => SourceName::Sample(s.id.to_string()),
+            Source::Upload(u) => SourceName::File {
+                name: u.name.clone(),
+                member: cur.member.clone(),
+            },
+        };
+        busy.set(true);
+        let request = Request::Npz {
+            scheme: scheme_id(state),
+            source,
+        };
+        engine::send(&request, None, move |_, answer| {
+            let result = match answer {
+                Response::Npz(r) => r.and_then(|b| {
+                    download_bytes(&b, "application/zip", &format!("{stem}_quantized.npz"))
+                }),
+                Response::Progress(_) => return,
+                _ => Err("a newer export replaced this one".to_string()),
+            };
+            busy.set(false);
+            failure.set(result.err().map(|e| format!("Export failed: {e}")));
+        });
+    };
     let run = move |what: &'static str| {
-        let result = with_meta(state, |t, r, m| {
+        if what == "npz" {
+            return npz();
+        }
+        let result = with_meta(state, |r, m| {
             let stem = export::file_stem(r, m);
-            match what {
-                "csv" => download_bytes(
+            if what == "csv" {
+                download_bytes(
                     export::channel_stats_csv(r).as_bytes(),
                     "text/csv",
                     &format!("{stem}_channels.csv"),
-                ),
-                "json" => download_bytes(
+                )
+            } else {
+                download_bytes(
                     export::channel_stats_json(r, m).as_bytes(),
                     "application/json",
                     &format!("{stem}_channels.json"),
-                ),
-                _ => export::quantized_npz(t, r, m)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| {
-                        download_bytes(&b, "application/zip", &format!("{stem}_quantized.npz"))
-                    }),
+                )
             }
         });
         failure.set(match result {
@@ -125,7 +172,7 @@ pub fn ExportButtons() -> impl IntoView {
                 title="Per-channel statistics: ranges, scales, zero points, errors under both schemes">"CSV"</button>
             <button type="button" data-testid="export-json" disabled=move || !ready() on:click=move |_| run("json")
                 title="The same statistics with the setting (source, shape, axis, scheme)">"JSON"</button>
-            <button type="button" data-testid="export-npz" disabled=move || !ready() on:click=move |_| run("npz")
+            <button type="button" data-testid="export-npz" disabled=move || !ready() || busy.get() on:click=move |_| run("npz")
                 title="The quantized tensor for NumPy: integer codes, scales and zero points of both schemes">".npz"</button>
             {move || failure.get().map(|e| view! { <span class="status error" role="alert">{e}</span> })}
         </div>

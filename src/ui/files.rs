@@ -1,20 +1,14 @@
-//! Browser file access: fetch a URL, read part of a `File`, stream a whole `File` with progress.
+//! Browser file access: fetch a URL, read part of a `File` (the worker reads the rest: see
+//! [`crate::worker::read_file`]).
 //! Bytes only; what they mean is for [`crate::formats`].
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-fn js_error(e: JsValue) -> String {
-    e.as_string()
-        .or_else(|| {
-            e.dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-        })
-        .unwrap_or_else(|| format!("{e:?}"))
-}
+use crate::worker::js_error;
 
 /// GETs a same-origin relative URL (the bundled samples).
-pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+pub async fn fetch_bytes(url: &str) -> Result<js_sys::ArrayBuffer, String> {
     let window = web_sys::window().ok_or("no window")?;
     let resp = JsFuture::from(window.fetch_with_str(url))
         .await
@@ -26,7 +20,8 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     let buf = JsFuture::from(resp.array_buffer().map_err(js_error)?)
         .await
         .map_err(js_error)?;
-    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+    buf.dyn_into()
+        .map_err(|_| "the response gave no bytes".to_string())
 }
 
 /// True when the page runs in an opaque origin: a sandboxed iframe without `allow-same-origin`.
@@ -40,7 +35,7 @@ pub fn opaque_origin() -> bool {
 
 /// The bytes of a bundled sample: fetched, or in an opaque origin loaded from the classic script
 /// `samples/<file>.js` that the build writes next to it (scripts load without CORS).
-pub async fn sample_bytes(file: &str) -> Result<Vec<u8>, String> {
+pub async fn sample_bytes(file: &str) -> Result<js_sys::ArrayBuffer, String> {
     if opaque_origin() {
         sample_from_script(file).await
     } else {
@@ -48,7 +43,7 @@ pub async fn sample_bytes(file: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-async fn sample_from_script(file: &str) -> Result<Vec<u8>, String> {
+async fn sample_from_script(file: &str) -> Result<js_sys::ArrayBuffer, String> {
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
     let src = format!("samples/{file}.js");
@@ -80,7 +75,8 @@ async fn sample_from_script(file: &str) -> Result<Vec<u8>, String> {
     }
     let binary = window.atob(&b64).map_err(js_error)?;
     // atob gives one character per byte (U+0000..U+00FF).
-    Ok(binary.chars().map(|c| c as u32 as u8).collect())
+    let bytes: Vec<u8> = binary.chars().map(|c| c as u32 as u8).collect();
+    Ok(js_sys::Uint8Array::from(&bytes[..]).buffer())
 }
 
 /// The first `len` bytes of a file (its header), without reading the rest.
@@ -92,40 +88,4 @@ pub async fn read_head(file: &web_sys::File, len: f64) -> Result<Vec<u8>, String
         .await
         .map_err(js_error)?;
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
-}
-
-/// Reads a whole file chunk by chunk, calling `progress(fraction)` as it goes.
-pub async fn read_all(
-    file: &web_sys::File,
-    mut progress: impl FnMut(f64),
-) -> Result<Vec<u8>, String> {
-    let total = file.size();
-    let mut out = Vec::new();
-    out.try_reserve_exact(total as usize).map_err(|_| {
-        format!(
-            "the browser could not set aside {} bytes for this file",
-            total as u64
-        )
-    })?;
-    let reader: web_sys::ReadableStreamDefaultReader = file.stream().get_reader().unchecked_into();
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
-        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
-            .map(|v| v.is_truthy())
-            .unwrap_or(true);
-        if done {
-            break;
-        }
-        let value = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(js_error)?;
-        let bytes: js_sys::Uint8Array = value
-            .dyn_into()
-            .map_err(|_| "the file stream gave no bytes".to_string())?;
-        let start = out.len();
-        out.resize(start + bytes.length() as usize, 0);
-        bytes.copy_to(&mut out[start..]);
-        if total > 0.0 {
-            progress(out.len() as f64 / total);
-        }
-    }
-    Ok(out)
 }

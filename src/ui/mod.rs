@@ -3,6 +3,7 @@
 
 mod charts;
 mod controls;
+mod engine;
 mod exports;
 mod files;
 mod scheme;
@@ -70,6 +71,14 @@ pub fn App() -> impl IntoView {
 fn StatusBar() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
+        {move || state.analysing.get().filter(|_| state.status.get() == Status::Idle).map(|p| view! {
+            <div class="status loading" role="status" data-testid="analysing">
+                <span class="spinner" aria-hidden="true"></span>
+                "Analysing…"
+                <progress max="1" value=p.to_string()></progress>
+                <span>{format!("{:.0}%", p * 100.0)}</span>
+            </div>
+        })}
         {move || match state.status.get() {
             Status::Idle => None,
             Status::Loading(what, progress) => Some(view! {

@@ -62,7 +62,7 @@ pub fn PresetPicker() -> impl IntoView {
 pub fn SchemeDetails() -> impl IntoView {
     let state = expect_context::<AppState>();
     let set = move |f: &dyn Fn(&mut QuantSpec)| state.spec.update(|s| f(s));
-    let rank = move || state.current.get().map(|c| c.tensor.rank()).unwrap_or(0);
+    let rank = move || state.current.get().map(|c| c.rank()).unwrap_or(0);
     let percent_error = RwSignal::new(None::<String>);
     let group_error = RwSignal::new(None::<String>);
     view! {
@@ -147,6 +147,9 @@ pub fn SchemeDetails() -> impl IntoView {
                                     percent_error.set(None);
                                     state.method.set(RangeMethod::Percentile(p));
                                 }
+                                _ if text.trim().is_empty() => percent_error.set(Some(
+                                    "expected a percentile between 50 and 100, found an empty field".to_string(),
+                                )),
                                 _ => percent_error.set(Some(format!(
                                     "expected a percentile between 50 and 100, found \"{}\"", text.trim()
                                 ))),

@@ -1,19 +1,23 @@
-//! App state shared through context, and the two ways a tensor arrives (sample fetch, file upload).
+//! App state shared through context, the two ways a tensor arrives (sample fetch, file upload),
+//! and the Effects that ask the analysis worker for what the page shows.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::files;
-use crate::engine::analysis::{self, ChannelView, Options, Report, SweepPoint};
+use super::{engine, files};
+use crate::engine::analysis::{ChannelView, Options, Report, SweepPoint};
 use crate::engine::range::RangeMethod;
 use crate::engine::spec::{Granularity, Preset, PRESETS};
-use crate::engine::{QuantSpec, Tensor};
-
+use crate::engine::QuantSpec;
 use crate::formats::{self, Container, Member};
 use crate::samples::{self, Sample};
+use crate::service::{Request, Response, TensorInfo};
 use crate::share::Theme;
 pub use crate::share::DEFAULT_PERCENTILE;
+use crate::worker::Payload;
 
 /// Where the tensor on screen came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,12 +26,10 @@ pub enum Source {
     Upload(Arc<Upload>),
 }
 
-/// A file the user opened, kept (in this page only) so another tensor in it can be picked.
+/// A file the user opened (its bytes stay in the analysis worker, which decoded them).
 #[derive(Debug, PartialEq)]
 pub struct Upload {
     pub name: String,
-    /// The whole file for `.npz` / `.safetensors` (to pick another tensor); empty for `.npy`.
-    pub bytes: Vec<u8>,
     /// File size in bytes.
     pub size: u64,
     pub container: Container,
@@ -35,15 +37,26 @@ pub struct Upload {
     pub members: Vec<Member>,
 }
 
-/// The tensor under the lens.
+/// The tensor under the lens, as the page knows it: its values live in the analysis worker.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Current {
-    pub tensor: Tensor,
+    pub shape: Vec<usize>,
     pub source: Source,
     /// The tensor's name inside a multi-tensor file.
     pub member: Option<String>,
     pub dtype: String,
     pub notes: Vec<String>,
+    /// The analysis worker's memory once it decoded the tensor (see [`TensorInfo::memory_bytes`]).
+    pub memory_bytes: u64,
+}
+
+impl Current {
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,13 +92,16 @@ pub struct AppState {
     pub generation: StoredValue<u64>,
     /// Bumped on window resize so the canvases redraw at their new size.
     pub resized: RwSignal<u32>,
-    /// The analysis of the current tensor: a Memo, so charts and numbers share one computation
-    /// and it reruns only when the tensor, scheme or axis changes (not on channel selection).
-    pub report: Memo<Option<Result<Arc<Report>, String>>>,
-    /// The selected channel's histogram and values: reruns on channel selection only.
-    pub channel_view: Memo<Option<Arc<ChannelView>>>,
+    /// The analysis of the current tensor, as the worker last answered it. An Effect asks for a
+    /// new one when the tensor, scheme or axis changes (not on channel selection or display
+    /// options); an answer to a request older than the one shown is dropped.
+    pub report: RwSignal<Option<Result<Arc<Report>, String>>>,
+    /// The selected channel's histogram and values: asked for again on channel selection only.
+    pub channel_view: RwSignal<Option<Arc<ChannelView>>>,
     /// Total MSQE at bits 2–8 for the three granularities (everything but the bit width as set).
-    pub sweep: Memo<Option<Arc<Vec<SweepPoint>>>>,
+    pub sweep: RwSignal<Option<Arc<Vec<SweepPoint>>>>,
+    /// How far the running analysis has got, while it runs long enough to say.
+    pub analysing: RwSignal<Option<f64>>,
     /// The theme picked (from the link or the theme control).
     pub theme: RwSignal<Theme>,
     /// The system's `prefers-color-scheme: dark`, for the `auto` theme (kept current by ui::share).
@@ -93,10 +109,32 @@ pub struct AppState {
     /// Axis and channel to show once a given load finishes (a link opened with `axis=` / `ch=`):
     /// `(load generation, axis, channel)`. Any other load ignores it.
     pending_view: StoredValue<Option<(u64, usize, Option<usize>)>>,
+    /// A channel to select when the first report asked after request id `.0` arrives: `.1`, or
+    /// (when `None` or out of range) the channel with the median range.
+    pick_channel: StoredValue<Option<(u64, Option<usize>)>>,
+    /// Request ids of the newest answers shown.
+    shown: StoredValue<Shown>,
+}
+
+/// A performance mark when the first report arrives (the benchmark's "first paint").
+fn mark_first_report() {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark("quantlens:first-report");
+    }
+}
+
+/// Ids of the newest answers shown, per kind, so an older answer never replaces a newer one.
+#[derive(Default, Clone, Copy)]
+struct Shown {
+    analyze_sent: u64,
+    report: u64,
+    channel: u64,
+    sweep: u64,
 }
 
 impl AppState {
     pub fn provide() -> AppState {
+        engine::start();
         let current = RwSignal::new(None::<Arc<Current>>);
         let first = &PRESETS[0];
         let spec = RwSignal::new(first.spec);
@@ -112,41 +150,6 @@ impl AppState {
             group_size: group_size.get(),
             group_axis: group_axis.get(),
         };
-        let report = Memo::new(move |_| {
-            let cur = current.get()?;
-            let opts = options();
-            let axis = axis.get();
-            Some(
-                analysis::analyze_with(&cur.tensor, axis as isize, &opts)
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string()),
-            )
-        });
-        let channel_view = Memo::new(move |_| {
-            let cur = current.get()?;
-            let report = report.get()?.ok()?;
-            let c = channel.get();
-            let p = match method.get() {
-                RangeMethod::Percentile(p) => p,
-                _ => DEFAULT_PERCENTILE,
-            };
-            analysis::channel_view(&cur.tensor, &report, c, p).map(Arc::new)
-        });
-        // Everything but the bit width: a Memo, so changing only the bits does not rerun the sweep.
-        let sweep_options = Memo::new(move |_| Options {
-            spec: QuantSpec {
-                bits: 8,
-                ..spec.get()
-            },
-            ..options()
-        });
-        let sweep = Memo::new(move |_| {
-            let cur = current.get()?;
-            let opts = sweep_options.get();
-            analysis::sweep(&cur.tensor, axis.get() as isize, &opts, 2..=8)
-                .ok()
-                .map(Arc::new)
-        });
         let state = AppState {
             current,
             spec,
@@ -159,13 +162,128 @@ impl AppState {
             status: RwSignal::new(Status::Idle),
             generation: StoredValue::new(0),
             resized: RwSignal::new(0),
-            report,
-            channel_view,
-            sweep,
+            report: RwSignal::new(None),
+            channel_view: RwSignal::new(None),
+            sweep: RwSignal::new(None),
+            analysing: RwSignal::new(None),
             theme: RwSignal::new(Theme::Auto),
             system_dark: RwSignal::new(false),
             pending_view: StoredValue::new(None),
+            pick_channel: StoredValue::new(None),
+            shown: StoredValue::new(Shown::default()),
         };
+        let shown = state.shown;
+
+        // This Effect asks for the analysis whenever the tensor, the scheme or the axis change.
+        Effect::new(move |_| {
+            if current.get().is_none() {
+                return;
+            }
+            let request = Request::Analyze {
+                axis: axis.get(),
+                opts: options(),
+            };
+            let id = engine::send(&request, None, move |id, answer| {
+                let latest = shown.with_value(|s| s.analyze_sent) == id;
+                match answer {
+                    Response::Progress(p) if latest => state.analysing.set(Some(p)),
+                    Response::Report(r) => {
+                        if latest {
+                            state.analysing.set(None);
+                        }
+                        if id > shown.with_value(|s| s.report) {
+                            if shown.with_value(|s| s.report) == 0 {
+                                mark_first_report();
+                            }
+                            shown.update_value(|s| s.report = id);
+                            state.report.set(Some(r.map(|b| Arc::new(*b))));
+                            state.apply_channel_pick(id);
+                        }
+                    }
+                    Response::Superseded if latest => state.analysing.set(None),
+                    _ => {}
+                }
+            });
+            shown.update_value(|s| s.analyze_sent = id);
+        });
+
+        // This Effect asks for the selected channel's view when the report or the selection change.
+        Effect::new(move |_| {
+            let Some(Ok(_)) = state.report.get() else {
+                state.channel_view.set(None);
+                return;
+            };
+            let request = Request::Channel {
+                channel: channel.get(),
+                percentile: match method.get() {
+                    RangeMethod::Percentile(p) => p,
+                    _ => DEFAULT_PERCENTILE,
+                },
+            };
+            engine::send(&request, None, move |id, answer| {
+                if let Response::Channel(v) = answer {
+                    if id > shown.with_value(|s| s.channel) {
+                        shown.update_value(|s| s.channel = id);
+                        state.channel_view.set(v.map(Arc::new));
+                    }
+                }
+            });
+        });
+
+        // Everything but the bit width: a Memo, so changing only the bits does not rerun the sweep.
+        let sweep_options = Memo::new(move |_| Options {
+            spec: QuantSpec {
+                bits: 8,
+                ..spec.get()
+            },
+            ..options()
+        });
+        // This Effect asks for the sweep point by point (each can be overtaken by newer work) and
+        // shows it once every point of the same asking has arrived.
+        Effect::new(move |_| {
+            if current.get().is_none() {
+                return;
+            }
+            let opts = sweep_options.get();
+            let axis = axis.get();
+            let bits: Vec<u32> = (2..=8).collect();
+            let points = Rc::new(RefCell::new(vec![None::<SweepPoint>; bits.len()]));
+            let first_id = engine::last_id() + 1;
+            for (i, &b) in bits.iter().enumerate() {
+                let points = points.clone();
+                engine::send(
+                    &Request::SweepPoint {
+                        axis,
+                        opts,
+                        bits: b,
+                    },
+                    None,
+                    move |_, answer| {
+                        let mut pts = points.borrow_mut();
+                        match answer {
+                            Response::SweepPoint(Ok(p)) => pts[i] = Some(p),
+                            Response::SweepPoint(Err(_)) => {
+                                if first_id > shown.with_value(|s| s.sweep) {
+                                    shown.update_value(|s| s.sweep = first_id);
+                                    state.sweep.set(None);
+                                }
+                                return;
+                            }
+                            _ => return,
+                        }
+                        if pts.iter().all(Option::is_some)
+                            && first_id > shown.with_value(|s| s.sweep)
+                        {
+                            shown.update_value(|s| s.sweep = first_id);
+                            state
+                                .sweep
+                                .set(Some(Arc::new(pts.iter().flatten().copied().collect())));
+                        }
+                    },
+                );
+            }
+        });
+
         let _ = window_event_listener(leptos::ev::resize, move |_| {
             state.resized.update(|n| *n += 1)
         });
@@ -201,7 +319,8 @@ impl AppState {
             .set_value(Some((generation, axis, channel)));
     }
 
-    /// Fetches a bundled sample (relative URL, so the app works under any sub-path).
+    /// Fetches a bundled sample (relative URL, so the app works under any sub-path) and hands its
+    /// bytes to the worker.
     pub fn load_sample(&self, sample: &'static Sample) {
         let state = *self;
         let generation = state.begin_load();
@@ -214,17 +333,30 @@ impl AppState {
                 return;
             }
             match fetched {
-                Ok(bytes) => match formats::open(&bytes, None) {
-                    Ok(opened) => state.show(opened.loaded, Source::Sample(sample), None),
-                    Err(e) => state.fail(format!("{}: {e}", sample.file)),
-                },
+                Ok(bytes) => {
+                    let request = Request::Open {
+                        label: sample.file.to_string(),
+                        member: None,
+                    };
+                    engine::send(&request, Some(Payload::Buffer(bytes)), move |_, answer| {
+                        if let Response::Opened(opened) = answer {
+                            if state.is_current(generation) {
+                                match opened {
+                                    Ok(info) => state.show(info, Source::Sample(sample)),
+                                    Err(e) => state.fail(e),
+                                }
+                            }
+                        }
+                    });
+                }
                 Err(e) => state.fail(format!("could not fetch the sample {}: {e}", sample.file)),
             }
         });
     }
 
-    /// Reads a file the user picked or dropped. Its header is checked before the rest is read, so a
-    /// file that is too large is refused without loading it; on any error the current tensor stays.
+    /// Opens a file the user picked or dropped. Its header is checked here before the worker reads
+    /// the rest, so a file that is too large is refused without loading it; on any error the
+    /// current tensor stays.
     pub fn load_file(&self, file: web_sys::File) {
         let state = *self;
         let name = file.name();
@@ -244,42 +376,33 @@ impl AppState {
             if let Err(e) = formats::precheck(&head, file.size() as u64) {
                 return state.fail(format!("{name}: {e}"));
             }
-            let progress_name = name.clone();
-            let read = files::read_all(&file, |f| {
-                // A newer load owns the status line.
-                if state.is_current(generation) {
-                    state
-                        .status
-                        .set(Status::Loading(progress_name.clone(), Some(f)));
-                }
-            })
-            .await;
-            if !state.is_current(generation) {
-                return;
-            }
-            let bytes = match read {
-                Ok(b) => b,
-                Err(e) => return state.fail(format!("{name}: {e}")),
+            let request = Request::Open {
+                label: name.clone(),
+                member: None,
             };
-            match formats::open(&bytes, None) {
-                Ok(opened) => {
-                    // The file's bytes are kept only when another tensor can be picked from them.
-                    let bytes = if opened.members.is_empty() {
-                        Vec::new()
-                    } else {
-                        bytes
-                    };
-                    let upload = Arc::new(Upload {
-                        name,
-                        size: file.size() as u64,
-                        container: opened.container,
-                        members: opened.members,
-                        bytes,
-                    });
-                    state.show(opened.loaded, Source::Upload(upload), opened.member);
+            let size = file.size() as u64;
+            engine::send(&request, Some(Payload::File(file)), move |_, answer| {
+                // A newer load owns the status line.
+                if !state.is_current(generation) {
+                    return;
                 }
-                Err(e) => state.fail(format!("{name}: {e}")),
-            }
+                match answer {
+                    Response::Progress(f) => {
+                        state.status.set(Status::Loading(name.clone(), Some(f)))
+                    }
+                    Response::Opened(Ok(info)) => {
+                        let upload = Arc::new(Upload {
+                            name: name.clone(),
+                            size,
+                            container: info.container,
+                            members: info.members.clone(),
+                        });
+                        state.show(info, Source::Upload(upload));
+                    }
+                    Response::Opened(Err(e)) => state.fail(e),
+                    _ => {}
+                }
+            });
         });
     }
 
@@ -294,39 +417,43 @@ impl AppState {
 
     /// Shows another tensor of the open `.npz` / `.safetensors` file.
     pub fn pick_member(&self, member: &str) {
-        self.begin_load();
-        let Some(cur) = self.current.get_untracked() else {
+        let state = *self;
+        let generation = state.begin_load();
+        let Some(cur) = state.current.get_untracked() else {
             return;
         };
         let Source::Upload(upload) = &cur.source else {
             return;
         };
-        match formats::open(&upload.bytes, Some(member)) {
-            Ok(opened) => self.show(opened.loaded, Source::Upload(upload.clone()), opened.member),
-            Err(e) => self.fail(format!("{}: {e}", upload.name)),
-        }
+        let upload = upload.clone();
+        let request = Request::Pick {
+            member: member.to_string(),
+        };
+        engine::send(&request, None, move |_, answer| {
+            if let Response::Opened(opened) = answer {
+                if state.is_current(generation) {
+                    match opened {
+                        Ok(info) => state.show(info, Source::Upload(upload.clone())),
+                        Err(e) => state.fail(format!("{}: {e}", upload.name)),
+                    }
+                }
+            }
+        });
     }
 
     fn fail(&self, message: String) {
         self.status.set(Status::Error(message));
     }
 
-    fn show(&self, loaded: formats::Loaded, source: Source, member: Option<String>) {
-        let formats::Loaded {
-            tensor,
+    fn show(&self, info: TensorInfo, source: Source) {
+        let TensorInfo {
+            shape,
             dtype,
             notes,
-        } = loaded;
-        if tensor.is_empty() {
-            let label = member.clone().unwrap_or_else(|| match &source {
-                Source::Sample(s) => s.file.to_string(),
-                Source::Upload(u) => u.name.clone(),
-            });
-            return self.fail(format!(
-                "{label}: the tensor is empty (shape {}), so there is nothing to quantize",
-                crate::format::shape(tensor.shape())
-            ));
-        }
+            member,
+            memory_bytes,
+            ..
+        } = info;
         // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights, unless
         // a link asked for another axis for this very load.
         let generation = self.generation.get_value();
@@ -335,41 +462,58 @@ impl AppState {
             .try_update_value(|p| p.take())
             .flatten()
             .filter(|(g, _, _)| *g == generation);
-        let rank = tensor.rank();
+        let rank = shape.len();
         let axis = pending
             .map(|(_, a, _)| a)
             .filter(|&a| a < rank)
             .unwrap_or(0);
+        // What was shown belongs to the old tensor: clear it, and drop answers still on their way.
+        let asked = engine::last_id();
+        self.shown.update_value(|s| {
+            s.report = asked;
+            s.channel = asked;
+            s.sweep = asked;
+        });
+        self.report.set(None);
+        self.channel_view.set(None);
+        self.sweep.set(None);
+        self.pick_channel
+            .set_value(Some((asked, pending.and_then(|(_, _, c)| c))));
         self.axis.set(axis);
         self.current.set(Some(Arc::new(Current {
-            tensor,
+            shape,
             source,
             member,
             dtype,
             notes,
+            memory_bytes,
         })));
-        self.select_default_channel();
-        if let Some(c) = pending.and_then(|(_, _, c)| c) {
-            let channels = self
-                .report
-                .with_untracked(|r| {
-                    r.as_ref()
-                        .and_then(|r| r.as_ref().ok())
-                        .map(|r| r.channels.len())
-                })
-                .unwrap_or(0);
-            if c < channels {
-                self.channel.set(c);
-            }
-        }
         self.status.set(Status::Idle);
     }
 
-    /// Selects the channel with the median range (among channels with a non-zero one): a typical
-    /// channel, which under one shared scale gets only a few of the tensor's levels.
+    /// Selects the channel with the median range once the analysis asked for next arrives (call
+    /// right after changing what the report depends on, such as the axis).
     pub fn select_default_channel(&self) {
-        let median = self.report.with_untracked(|r| {
+        self.pick_channel.set_value(Some((engine::last_id(), None)));
+    }
+
+    /// A report (answer to request `id`) has arrived: make the pending channel pick, if any was
+    /// asked before that request.
+    fn apply_channel_pick(&self, id: u64) {
+        let Some((after, wanted)) = self.pick_channel.get_value() else {
+            return;
+        };
+        if id <= after {
+            return;
+        }
+        self.pick_channel.set_value(None);
+        let pick = self.report.with_untracked(|r| {
             let r = r.as_ref()?.as_ref().ok()?;
+            if let Some(c) = wanted.filter(|&c| c < r.channels.len()) {
+                return Some(c);
+            }
+            // The median range (among channels with a non-zero one): a typical channel, which
+            // under one shared scale gets only a few of the tensor's levels.
             let mut widths: Vec<(f64, usize)> = r
                 .channels
                 .iter()
@@ -380,6 +524,6 @@ impl AppState {
             widths.sort_by(|a, b| a.0.total_cmp(&b.0));
             widths.get(widths.len() / 2).map(|&(_, i)| i)
         });
-        self.channel.set(median.unwrap_or(0));
+        self.channel.set(pick.unwrap_or(0));
     }
 }

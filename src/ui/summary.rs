@@ -25,12 +25,13 @@ pub fn TensorInfo() -> impl IntoView {
                     format!("{} {} read in this page; nothing was uploaded", format::bytes(u.size), u.container.name()),
                 ),
             };
-            let shape = format::shape(cur.tensor.shape());
-            let n = format::count(cur.tensor.len());
+            let shape = format::shape(&cur.shape);
+            let n = format::count(cur.len());
             let dtype = cur.dtype.clone();
+            let memory = cur.memory_bytes;
             let notes = cur.notes.clone();
             view! {
-                <section class="info" aria-label="Tensor">
+                <section class="info" aria-label="Tensor" data-testid="tensor-info" data-worker-memory=memory.to_string()>
                     <div class="origin" data-testid="tensor-origin">{origin}</div>
                     <div class="facts">
                         <span>{detail}</span>

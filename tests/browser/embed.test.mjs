@@ -58,6 +58,8 @@ test('the example host page: two live widgets in their states, heights reported,
   assert.equal(await dw.getAttribute('[data-testid=open-full-view]', 'target'), '_blank');
   // Sandboxed without allow-same-origin: an opaque origin, and still working.
   assert.equal(await dw.evaluate(() => self.origin), 'null');
+  // ... with the analysis in its worker there too (a blob: worker works in an opaque origin).
+  assert.equal(await dw.evaluate(() => document.body.dataset.engine), 'worker');
   // Heights: the host's listener sized each iframe to what the widget reported.
   const sized = await page.evaluate(() => [...document.querySelectorAll('iframe')].map((f) => [f.id, parseFloat(f.style.height)]));
   const heights = await page.evaluate(() => window.quantlensHeights);
@@ -80,7 +82,7 @@ test('the example host page: two live widgets in their states, heights reported,
   assert.equal(page.url(), hostUrl);
   // Downloads work in the sandbox (allow-downloads).
   const [d] = await Promise.all([page.waitForEvent('download'), vad.click('[data-testid=export-csv]')]);
-  assert.match(d.suggestedFilename(), /ppocrv4_det__conv2d_412_depthwise_asym-uint8_axis0_channels\.csv$/);
+  assert.match(d.suggestedFilename(), /ppocrv4_det__conv2d_412_depthwise_ggml-q8_0_axis0_channels\.csv$/);
   const text = fs.readFileSync(await d.path(), 'utf8');
   assert.ok(text.startsWith('channel,elements,finite,'), text.slice(0, 60));
   // File input works in the sandbox too.

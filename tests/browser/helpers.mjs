@@ -12,6 +12,14 @@ export const DIST = path.join(ROOT, 'dist');
 export async function ready(target) {
   await target.waitForSelector('[data-testid=msqe-per-tensor]', { timeout: 30000 });
   await target.waitForFunction(() => !document.querySelector('[data-testid=loading]'), null, { polling: 100, timeout: 30000 });
+  await settled(target);
+}
+
+/** Waits until the analysis worker has answered every request asked so far (`data-busy` is set on
+ * `<body>` while one is out). Call it after a control change, before reading numbers. */
+export async function settled(target) {
+  await target.waitForFunction(() => document.body.dataset.asked && !document.body.hasAttribute('data-busy'),
+    null, { polling: 50, timeout: 30000 });
 }
 
 /** The exact value behind a displayed number (its data-value attribute). */

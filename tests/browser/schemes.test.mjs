@@ -167,9 +167,10 @@ test('scheme details change the numbers live; a changed detail makes the preset 
   assert.ok(frac > 0.005 && frac < 0.03, `clipped fraction at p99: ${frac}`);
 
   // Bad percentile and group size: a message naming what was expected and what was found.
-  await page.fill('[data-testid=percentile-input]', 'lots');
+  // (A number field takes no letters: the browser keeps those out; out-of-range numbers get through.)
+  await page.fill('[data-testid=percentile-input]', '120');
   await page.press('[data-testid=percentile-input]', 'Enter');
-  await page.waitForSelector('text=expected a percentile between 50 and 100');
+  await page.waitForSelector('text=expected a percentile between 50 and 100, found "120"');
   await page.fill('[data-testid=group-size-input]', '0');
   await page.press('[data-testid=group-size-input]', 'Enter');
   await page.waitForSelector('text=expected a whole number of elements ≥ 1, found "0"');

@@ -31,7 +31,7 @@ compile_error!(
 use super::spec::Rounding;
 
 /// How `x` is brought onto the integer grid before rounding.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Step {
     /// `x / d` (float32 division): ONNX QuantizeLinear, TensorRT, TFLite's Quantize op.
     Divide(f32),
@@ -69,7 +69,7 @@ impl Quantizer {
 
 /// Finite minimum and maximum of a slice and how many values were not finite.
 /// An all-non-finite (or empty) slice gives `min = +inf`, `max = -inf`. Zeros come out as `+0.0`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MinMax {
     pub min: f32,
     pub max: f32,
@@ -107,7 +107,7 @@ impl MinMax {
 }
 
 /// Error of quantizing then dequantizing a slice, over its finite values.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ErrorSums {
     /// `Σ (x - x̂)²` in float64.
     pub sum_sq_err: f64,

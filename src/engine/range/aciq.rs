@@ -15,7 +15,7 @@
 //! 2.559 → 2.55), except Laplace at 4 bits, rounded (5.0286 → 5.03).
 
 /// The prior fitted to a granule by [`super::RangeMethod::Aciq`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AciqPrior {
     /// `b = mean |x − μ|`, `α = c_L(bits)·b`.
     Laplace,

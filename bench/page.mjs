@@ -1,0 +1,196 @@
+// The page in Debian's headless Chromium (Playwright), for `make bench`: first paint with the
+// default sample, opening a 256 MB .npy, interaction latency (a control change to every chart
+// redrawn) at 1 M and 16 M weights, main-thread long tasks while a 64 M tensor is analysed, and
+// the size of what the page ships. Needs a release build in dist/ (`trunk build --release`).
+//
+// Run alone: `node bench/page.mjs` prints the Markdown section; bench/run.mjs includes it.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { serve } from '../tests/browser/server.mjs';
+import { launch, newPage } from '../tests/browser/browser.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'dist');
+const WORK = path.join(ROOT, '.bench');
+const log = (...a) => console.error('[bench:page]', ...a);
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+
+/** A float32 .npy of `n` weights in 1024 channels whose ranges spread over three decades. */
+export function writeWorkload(n, file) {
+  if (fs.existsSync(file) && fs.statSync(file).size > n * 4) return file;
+  const channels = 1024;
+  const per = n / channels;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${channels}, ${per}), }`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += ' '.repeat(pad % 64) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1; head[7] = 0; head.writeUInt16LE(header.length, 8);
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, head);
+  fs.writeSync(fd, Buffer.from(header, 'latin1'));
+  let seed = 12345;
+  const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed / 4294967296; };
+  const chunk = new Float32Array(per);
+  for (let c = 0; c < channels; c++) {
+    const scale = 10 ** (-3 * c / (channels - 1));
+    for (let i = 0; i < per; i++) chunk[i] = scale * (rand() + rand() + rand() - 1.5);
+    fs.writeSync(fd, Buffer.from(chunk.buffer));
+  }
+  fs.closeSync(fd);
+  return file;
+}
+
+/** Resolves when every request asked after `before` is answered and a frame has passed. */
+const settle = (page, before) => page.evaluate((asked) => new Promise((resolve) => {
+  const done = () => Number(document.body.dataset.asked || 0) > asked && !document.body.hasAttribute('data-busy');
+  const finish = () => requestAnimationFrame(() => resolve(performance.now()));
+  if (done()) return finish();
+  const mo = new MutationObserver(() => { if (done()) { mo.disconnect(); finish(); } });
+  mo.observe(document.body, { attributes: true });
+}), before);
+
+const asked = (page) => page.evaluate(() => Number(document.body.dataset.asked || 0));
+
+async function open(page, file) {
+  const before = await asked(page);
+  const t0 = await page.evaluate(() => performance.now());
+  await page.setInputFiles('[data-testid=file-input]', file);
+  const t1 = await settle(page, before);
+  return t1 - t0;
+}
+
+/** `count` bit-width changes (8 ↔ 7, so the sweep, which ignores the bit width, is not redone):
+ * milliseconds from the change to the frame after every chart was redrawn. */
+async function latency(page, count) {
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const bits = i % 2 === 0 ? '7' : '8';
+    const t = await page.evaluate((b) => new Promise((resolve) => {
+      const before = Number(document.body.dataset.asked || 0);
+      const sel = document.querySelector('[data-testid=bits-select]');
+      const t0 = performance.now();
+      sel.value = b;
+      sel.dispatchEvent(new Event('change', { bubbles: true }));
+      const done = () => Number(document.body.dataset.asked || 0) > before && !document.body.hasAttribute('data-busy');
+      const mo = new MutationObserver(() => {
+        if (done()) { mo.disconnect(); requestAnimationFrame(() => resolve(performance.now() - t0)); }
+      });
+      mo.observe(document.body, { attributes: true });
+    }), bits);
+    times.push(t);
+  }
+  return times;
+}
+
+/** Long main-thread tasks (> 50 ms) seen from here on, read back by `take`. */
+const watchLongTasks = (page) => page.evaluate(() => {
+  window.__long = [];
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); })
+    .observe({ type: 'longtask' });
+});
+const takeLongTasks = (page) => page.evaluate(() => window.__long.splice(0));
+
+export async function measurePage() {
+  fs.mkdirSync(WORK, { recursive: true });
+  const server = await serve(DIST, '/');
+  const browser = await launch();
+  const rows = {};
+  try {
+    // First paint with the default sample: navigation start to the frame after its charts drew.
+    const firsts = [];
+    for (let i = 0; i < 5; i++) {
+      const page = await newPage(browser);
+      await page.goto(server.url);
+      await page.waitForFunction(() => performance.getEntriesByName('quantlens:first-report').length > 0, null, { timeout: 30000 });
+      firsts.push(await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(performance.now())))));
+      await page.context().close();
+    }
+    rows.firstPaint = pct(firsts, 0.5);
+    log('first paint', firsts);
+
+    const page = await newPage(browser);
+    await page.goto(server.url);
+    await page.waitForFunction(() => performance.getEntriesByName('quantlens:first-report').length > 0, null, { timeout: 30000 });
+    rows.engine = await page.evaluate(() => document.body.dataset.engine);
+    for (const [label, n] of [['1 M', 1 << 20], ['16 M', 16 << 20]]) {
+      const file = writeWorkload(n, path.join(WORK, `page_${n}.npy`));
+      await open(page, file);
+      await latency(page, 2); // warm-up
+      const t = await latency(page, 20);
+      rows[label] = { p50: pct(t, 0.5), p95: pct(t, 0.95) };
+      log(label, t.map((x) => x.toFixed(1)).join(' '));
+    }
+
+    // 64 M weights (256 MB .npy): open it, then change the scheme while it is analysed.
+    const big = writeWorkload(64 << 20, path.join(WORK, 'page_67108864.npy'));
+    await watchLongTasks(page);
+    const opens = [];
+    for (let i = 0; i < 3; i++) opens.push(await open(page, big));
+    rows.open256 = pct(opens, 0.5);
+    rows.memory = await page.evaluate(() => Number(document.querySelector('[data-testid=tensor-info]')?.dataset.workerMemory || 0));
+    const before = await asked(page);
+    for (const id of ['pytorch-qint8', 'tflite-int8', 'ort-int8']) {
+      await page.selectOption('[data-testid=preset-select]', id);
+      await page.waitForTimeout(50);
+    }
+    const t0 = await page.evaluate(() => performance.now());
+    const t1 = await settle(page, before);
+    rows.analysis64 = t1 - t0;
+    rows.longTasks = await takeLongTasks(page);
+    rows.open256LongTasks = rows.longTasks.length;
+    await page.context().close();
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+
+  // What the page ships: the wasm (as the base64 script a sandboxed frame can load) and the page.
+  const files = fs.readdirSync(DIST).filter((f) => /\.(js|html|css)$/.test(f) && f !== 'embed-example.html');
+  const gz = (f) => zlib.gzipSync(fs.readFileSync(path.join(DIST, f)), { level: 9 }).length;
+  const wasmScript = files.find((f) => f.endsWith('_bg.wasm.js'));
+  const rawWasm = wasmScript ? Buffer.from(fs.readFileSync(path.join(DIST, wasmScript), 'utf8').match(/"([^"]+)"/)[1], 'base64') : Buffer.alloc(0);
+  rows.size = {
+    files: files.map((f) => ({ f, bytes: fs.statSync(path.join(DIST, f)).size, gz: gz(f) })),
+    wasmGz: zlib.gzipSync(rawWasm, { level: 9 }).length,
+    wasmBytes: rawWasm.length,
+  };
+  return rows;
+}
+
+const kb = (b) => `${(b / 1024).toFixed(0)} KiB`;
+const msf = (x) => `${x.toFixed(1)} ms`;
+
+export function pageMarkdown(r) {
+  const longest = r.longTasks.length ? Math.max(...r.longTasks) : 0;
+  const shipped = r.size.files.reduce((a, f) => a + f.gz, 0);
+  return `## The page in headless Chromium
+
+Debian's Chromium driven by playwright-core, the release build served from loopback; analysis runs in
+a Web Worker (\`data-engine=${r.engine}\`). Latency: a bit-width change (8 ↔ 7) to the animation frame
+after every chart was redrawn with the new numbers, 20 changes after 2 warm-ups.
+
+| measure | measured | target |
+|---|---:|---:|
+| first paint with the default sample (navigation → frame after its charts), median of 5 | ${msf(r.firstPaint)} | ≤ 1000 ms |
+| control change → all charts redrawn, 1 M weights, p50 / p95 | ${msf(r['1 M'].p50)} / ${msf(r['1 M'].p95)} | p50 ≤ 16 ms |
+| control change → all charts redrawn, 16 M weights, p50 / p95 | ${msf(r['16 M'].p50)} / ${msf(r['16 M'].p95)} | p50 ≤ 100 ms |
+| open a 256 MB .npy (64 M weights): pick → decoded and analysed, median of 3 | ${msf(r.open256)} | parse ≤ 500 ms |
+| worker memory after opening it (wasm linear memory) | ${kb(r.memory)} = ${(r.memory / (256 * 1024 * 1024)).toFixed(2)}× the tensor | ≤ 2.5× |
+| three scheme changes on 64 M weights → all charts redrawn | ${msf(r.analysis64)} | — |
+| main-thread tasks over 50 ms during the 64 M opens and analyses | ${r.longTasks.length} (longest ${msf(longest)}) | none |
+
+| shipped file | bytes | gzipped |
+|---|---:|---:|
+${r.size.files.map((f) => `| \`${f.f}\` | ${f.bytes} | ${f.gz} |`).join('\n')}
+| **all of the page** | | **${kb(shipped)}** |
+| the wasm itself (binary, for comparison) | ${r.size.wasmBytes} | ${r.size.wasmGz} |
+`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const r = await measurePage();
+  console.log(pageMarkdown(r));
+}

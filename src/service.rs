@@ -1,0 +1,321 @@
+//! The analysis service: the work the page hands to its Web Worker, as plain Rust.
+//!
+//! The page sends [`Request`]s and gets [`Response`]s back, each as postcard bytes ([`encode`],
+//! [`decode`]); a file's bytes travel beside the message (transferred, not copied). The worker owns
+//! the tensor: it decodes the file, analyses, draws nothing. The same [`Service`] runs natively in
+//! the tests, in the worker (`crate::worker`), and on the page itself when no worker can start.
+//!
+//! Stale work is dropped, not done: requests wait in a [`Queue`] where a newer request of the same
+//! kind replaces an older one, a newly opened tensor drops everything asked of the old one, and the
+//! bit-width sweep is asked for point by point, so a change of the controls overtakes it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::analysis::{self, ChannelView, Options, Report, SweepPoint};
+use crate::engine::{QuantSpec, Tensor};
+use crate::export::{self, ExportMeta, ExportSource};
+use crate::formats::{self, Container, Member};
+use crate::samples;
+
+/// What the page asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Decode the file sent with this request; `member` picks a tensor of a `.npz` / `.safetensors`.
+    Open {
+        label: String,
+        member: Option<String>,
+    },
+    /// Another tensor of the multi-tensor file opened last.
+    Pick { member: String },
+    /// Analyse the tensor along `axis` (normalized).
+    Analyze { axis: usize, opts: Options },
+    /// The selected channel's histogram, values and range methods, from the last analysis.
+    Channel { channel: usize, percentile: f64 },
+    /// Total error at one bit width, everything else as `opts`.
+    SweepPoint {
+        axis: usize,
+        opts: Options,
+        bits: u32,
+    },
+    /// The quantized tensor as `.npz`, from the last analysis.
+    Npz { scheme: String, source: SourceName },
+}
+
+/// Where the tensor came from, by name (for the exports' metadata).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SourceName {
+    Sample(String),
+    File {
+        name: String,
+        member: Option<String>,
+    },
+}
+
+/// A decoded tensor as the page sees it: everything but the values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorInfo {
+    pub shape: Vec<usize>,
+    pub dtype: String,
+    pub notes: Vec<String>,
+    pub container: Container,
+    pub members: Vec<Member>,
+    pub member: Option<String>,
+    /// Bytes of memory the service's module holds once the tensor is decoded (its peak so far:
+    /// wasm memory never shrinks); filled in by the worker, 0 elsewhere.
+    pub memory_bytes: u64,
+}
+
+/// What the service answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    Opened(Result<TensorInfo, String>),
+    /// Boxed: a report is far larger than the other answers.
+    Report(Result<Box<Report>, String>),
+    Channel(Option<ChannelView>),
+    SweepPoint(Result<SweepPoint, String>),
+    Npz(Result<Vec<u8>, String>),
+    /// How far a long request has got (0..1).
+    Progress(f64),
+    /// Not done: a newer request of the same kind (or a newly opened tensor) replaced it.
+    Superseded,
+}
+
+/// postcard bytes of a request or response.
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(value).map_err(|e| format!("could not encode a message: {e}"))
+}
+
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| format!("could not decode a message: {e}"))
+}
+
+/// The tensor, the file it came from (kept only when another tensor can be picked from it) and
+/// the last analysis (what channel views and exports are taken from).
+#[derive(Default)]
+pub struct Service {
+    tensor: Option<Tensor>,
+    file: Vec<u8>,
+    report: Option<Report>,
+}
+
+impl Service {
+    pub fn new() -> Service {
+        Service::default()
+    }
+
+    /// Answers one request. `bytes` are the file of an [`Request::Open`]; `progress` is told how
+    /// far a long request has got. On a refused file the tensor shown before stays.
+    pub fn handle(
+        &mut self,
+        request: Request,
+        bytes: Option<Vec<u8>>,
+        progress: &mut dyn FnMut(f64),
+    ) -> Response {
+        match request {
+            Request::Open { label, member } => {
+                let bytes = bytes.unwrap_or_default();
+                Response::Opened(self.open(bytes, member.as_deref()).map_err(|e| {
+                    if label.is_empty() {
+                        e
+                    } else {
+                        format!("{label}: {e}")
+                    }
+                }))
+            }
+            Request::Pick { member } => {
+                let file = std::mem::take(&mut self.file);
+                let opened = self.open(file, Some(&member));
+                Response::Opened(opened)
+            }
+            Request::Analyze { axis, opts } => {
+                let Some(t) = &self.tensor else {
+                    return Response::Report(Err("no tensor is open".to_string()));
+                };
+                let r = analysis::analyze_with_progress(t, axis as isize, &opts, progress)
+                    .map_err(|e| e.to_string());
+                self.report = r.as_ref().ok().cloned();
+                Response::Report(r.map(Box::new))
+            }
+            Request::Channel {
+                channel,
+                percentile,
+            } => {
+                let view = match (&self.tensor, &self.report) {
+                    (Some(t), Some(r)) => analysis::channel_view(t, r, channel, percentile),
+                    _ => None,
+                };
+                Response::Channel(view)
+            }
+            Request::SweepPoint { axis, opts, bits } => {
+                let Some(t) = &self.tensor else {
+                    return Response::SweepPoint(Err("no tensor is open".to_string()));
+                };
+                let opts = Options {
+                    spec: QuantSpec { bits, ..opts.spec },
+                    ..opts
+                };
+                Response::SweepPoint(
+                    analysis::sweep(t, axis as isize, &opts, [bits])
+                        .map_err(|e| e.to_string())
+                        .and_then(|v| {
+                            v.into_iter()
+                                .next()
+                                .ok_or_else(|| "the sweep gave no point".to_string())
+                        }),
+                )
+            }
+            Request::Npz { scheme, source } => Response::Npz(self.npz(&scheme, &source)),
+        }
+    }
+
+    /// Decodes `bytes`; keeps them only when they hold more than one tensor.
+    fn open(&mut self, bytes: Vec<u8>, member: Option<&str>) -> Result<TensorInfo, String> {
+        let opened = match formats::open(&bytes, member) {
+            Ok(o) => o,
+            Err(e) => {
+                // A failed pick keeps the file it was picked from.
+                if member.is_some() && self.file.is_empty() {
+                    self.file = bytes;
+                }
+                return Err(e.to_string());
+            }
+        };
+        let formats::Loaded {
+            tensor,
+            dtype,
+            notes,
+        } = opened.loaded;
+        if tensor.is_empty() {
+            return Err(format!(
+                "the tensor is empty (shape {}), so there is nothing to quantize",
+                crate::format::shape(tensor.shape())
+            ));
+        }
+        let info = TensorInfo {
+            shape: tensor.shape().to_vec(),
+            dtype,
+            notes,
+            container: opened.container,
+            member: opened.member,
+            members: opened.members,
+            memory_bytes: 0,
+        };
+        self.file = if info.members.is_empty() {
+            Vec::new()
+        } else {
+            bytes
+        };
+        self.tensor = Some(tensor);
+        self.report = None;
+        Ok(info)
+    }
+
+    fn npz(&self, scheme: &str, source: &SourceName) -> Result<Vec<u8>, String> {
+        let (Some(t), Some(r)) = (&self.tensor, &self.report) else {
+            return Err("nothing to export yet: no tensor has been analysed".to_string());
+        };
+        let source = match source {
+            SourceName::Sample(id) => ExportSource::Sample(
+                samples::find(id).ok_or_else(|| format!("unknown sample '{id}'"))?,
+            ),
+            SourceName::File { name, member } => ExportSource::File {
+                name,
+                member: member.as_deref(),
+            },
+        };
+        export::quantized_npz(t, r, &ExportMeta { scheme, source }).map_err(|e| e.to_string())
+    }
+}
+
+/// Which requests replace each other while they wait: a newer one of the same kind is all that
+/// is worth doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Tensor,
+    Analyze,
+    Channel,
+    Sweep(u32),
+    Npz,
+}
+
+impl Slot {
+    fn of(r: &Request) -> Slot {
+        match r {
+            Request::Open { .. } | Request::Pick { .. } => Slot::Tensor,
+            Request::Analyze { .. } => Slot::Analyze,
+            Request::Channel { .. } => Slot::Channel,
+            Request::SweepPoint { bits, .. } => Slot::Sweep(*bits),
+            Request::Npz { .. } => Slot::Npz,
+        }
+    }
+    /// Lower first: the tensor, then what four of the five charts and the numbers show, then the
+    /// selected channel, then the sweep, then downloads.
+    fn rank(self) -> u32 {
+        match self {
+            Slot::Tensor => 0,
+            Slot::Analyze => 1,
+            Slot::Channel => 2,
+            Slot::Npz => 3,
+            Slot::Sweep(b) => 4 + b,
+        }
+    }
+}
+
+/// A request as it waits: its id (echoed in the response), the request and any file bytes.
+#[derive(Debug)]
+pub struct Pending<B> {
+    pub id: u64,
+    pub request: Request,
+    pub bytes: Option<B>,
+}
+
+/// Requests waiting for the worker, newest of each kind only.
+#[derive(Debug)]
+pub struct Queue<B> {
+    waiting: Vec<Pending<B>>,
+}
+
+impl<B> Default for Queue<B> {
+    fn default() -> Self {
+        Queue {
+            waiting: Vec::new(),
+        }
+    }
+}
+
+impl<B> Queue<B> {
+    /// Adds a request, dropping the older request of its kind; a tensor request drops everything
+    /// asked before it (it was asked of the old tensor). Returns the ids dropped.
+    pub fn push(&mut self, p: Pending<B>) -> Vec<u64> {
+        let slot = Slot::of(&p.request);
+        let mut dropped = Vec::new();
+        self.waiting.retain(|w| {
+            let keep = slot != Slot::Tensor && Slot::of(&w.request) != slot;
+            if !keep {
+                dropped.push(w.id);
+            }
+            keep
+        });
+        self.waiting.push(p);
+        dropped
+    }
+
+    /// The most urgent waiting request (oldest first among equals).
+    pub fn pop(&mut self) -> Option<Pending<B>> {
+        let i = self
+            .waiting
+            .iter()
+            .enumerate()
+            .min_by_key(|(i, w)| (Slot::of(&w.request).rank(), *i))
+            .map(|(i, _)| i)?;
+        Some(self.waiting.remove(i))
+    }
+
+    pub fn len(&self) -> usize {
+        self.waiting.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+}
