@@ -279,7 +279,7 @@ pub fn channel_stats_json(r: &Report, meta: &ExportMeta) -> String {
     out.push_str(&format!(
         "  \"per_group\": {{\"group_size\": {}, \"groups\": {}, \"errors\": {}}},\n",
         r.group.size,
-        r.groups.len(),
+        r.group_count,
         summary(&r.per_group)
     ));
     out.push_str("  \"channels\": [\n");

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::analysis::{self, ChannelView, Options, Report, SweepPoint};
 use crate::engine::{QuantSpec, Tensor};
 use crate::export::{self, ExportMeta, ExportSource};
-use crate::formats::{self, Container, Member};
+use crate::formats::{self, Container, FileBytes, Member};
 use crate::samples;
 
 /// What the page asks for.
@@ -63,6 +63,9 @@ pub struct TensorInfo {
     /// Bytes of memory the service's module holds once the tensor is decoded (its peak so far:
     /// wasm memory never shrinks); filled in by the worker, 0 elsewhere.
     pub memory_bytes: u64,
+    /// Milliseconds the worker took to read the file into memory and to decode it (0 elsewhere).
+    pub read_ms: f64,
+    pub decode_ms: f64,
 }
 
 /// What the service answers.
@@ -94,7 +97,7 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
 #[derive(Default)]
 pub struct Service {
     tensor: Option<Tensor>,
-    file: Vec<u8>,
+    file: FileBytes,
     report: Option<Report>,
 }
 
@@ -108,7 +111,7 @@ impl Service {
     pub fn handle(
         &mut self,
         request: Request,
-        bytes: Option<Vec<u8>>,
+        bytes: Option<FileBytes>,
         progress: &mut dyn FnMut(f64),
     ) -> Response {
         match request {
@@ -133,8 +136,14 @@ impl Service {
                 };
                 let r = analysis::analyze_with_progress(t, axis as isize, &opts, progress)
                     .map_err(|e| e.to_string());
-                self.report = r.as_ref().ok().cloned();
-                Response::Report(r.map(Box::new))
+                // The page gets the report without its groups (see Report::without_groups);
+                // the service keeps them, for channel views and the .npz export.
+                let sent = r
+                    .as_ref()
+                    .map(|r| Box::new(r.without_groups()))
+                    .map_err(Clone::clone);
+                self.report = r.ok();
+                Response::Report(sent)
             }
             Request::Channel {
                 channel,
@@ -169,15 +178,31 @@ impl Service {
     }
 
     /// Decodes `bytes`; keeps them only when they hold more than one tensor.
-    fn open(&mut self, bytes: Vec<u8>, member: Option<&str>) -> Result<TensorInfo, String> {
-        let opened = match formats::open(&bytes, member) {
-            Ok(o) => o,
-            Err(e) => {
-                // A failed pick keeps the file it was picked from.
-                if member.is_some() && self.file.is_empty() {
-                    self.file = bytes;
+    fn open(&mut self, bytes: FileBytes, member: Option<&str>) -> Result<TensorInfo, String> {
+        // A lone .npy takes its buffer (float32 data becomes the tensor in place); a .npz or
+        // .safetensors is read from the bytes, which are kept for picking another member.
+        let lone_npy = member.is_none()
+            && bytes.len() as u64 <= formats::MAX_FILE_BYTES
+            && formats::detect(bytes.as_bytes()) == Ok(Container::Npy);
+        let (opened, bytes) = if lone_npy {
+            let loaded = formats::npy::read_npy_owned(bytes).map_err(|e| e.to_string())?;
+            let opened = formats::Opened {
+                container: Container::Npy,
+                members: Vec::new(),
+                member: None,
+                loaded,
+            };
+            (opened, FileBytes::default())
+        } else {
+            match formats::open(bytes.as_bytes(), member) {
+                Ok(o) => (o, bytes),
+                Err(e) => {
+                    // A failed pick keeps the file it was picked from.
+                    if member.is_some() && self.file.is_empty() {
+                        self.file = bytes;
+                    }
+                    return Err(e.to_string());
                 }
-                return Err(e.to_string());
             }
         };
         let formats::Loaded {
@@ -199,9 +224,11 @@ impl Service {
             member: opened.member,
             members: opened.members,
             memory_bytes: 0,
+            read_ms: 0.0,
+            decode_ms: 0.0,
         };
         self.file = if info.members.is_empty() {
-            Vec::new()
+            FileBytes::default()
         } else {
             bytes
         };

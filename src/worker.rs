@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::formats::FileBytes;
 use crate::service::{self, Pending, Queue, Request, Response, Service};
 
 /// What may travel with a request: a file's bytes, or the file itself (read where it is used).
@@ -79,9 +80,21 @@ impl Runner {
             let Some(Pending { id, request, bytes }) = self.queue.borrow_mut().pop() else {
                 return;
             };
+            let started = js_sys::Date::now();
             let bytes = match bytes {
                 None => None,
-                Some(Payload::Buffer(b)) => Some(js_sys::Uint8Array::new(&b).to_vec()),
+                Some(Payload::Buffer(b)) => {
+                    let view = js_sys::Uint8Array::new(&b);
+                    let len = view.length() as usize;
+                    let Some(mut file) = FileBytes::with_capacity(len) else {
+                        let e =
+                            format!("the browser could not set aside {len} bytes for this file");
+                        (self.post)(id, &Response::Opened(Err(e)));
+                        continue;
+                    };
+                    view.copy_to(file.grow(len));
+                    Some(file)
+                }
                 Some(Payload::File(f)) => {
                     match read_file(&f, |x| (self.post)(id, &Response::Progress(x))).await {
                         Ok(b) => Some(b),
@@ -96,6 +109,7 @@ impl Runner {
                     }
                 }
             };
+            let read = js_sys::Date::now();
             let post = &self.post;
             let mut response = self
                 .service
@@ -103,6 +117,8 @@ impl Runner {
                 .handle(request, bytes, &mut |x| post(id, &Response::Progress(x)));
             if let Response::Opened(Ok(info)) = &mut response {
                 info.memory_bytes = memory_bytes();
+                info.read_ms = read - started;
+                info.decode_ms = js_sys::Date::now() - read;
             }
             post(id, &response);
         }
@@ -146,10 +162,9 @@ async fn yield_to_events() {
 pub async fn read_file(
     file: &web_sys::File,
     mut progress: impl FnMut(f64),
-) -> Result<Vec<u8>, String> {
+) -> Result<FileBytes, String> {
     let total = file.size();
-    let mut out = Vec::new();
-    out.try_reserve_exact(total as usize).map_err(|_| {
+    let mut out = FileBytes::with_capacity(total as usize).ok_or_else(|| {
         format!(
             "the browser could not set aside {} bytes for this file",
             total as u64
@@ -169,9 +184,7 @@ pub async fn read_file(
         let bytes: js_sys::Uint8Array = value
             .dyn_into()
             .map_err(|_| "the file stream gave no bytes".to_string())?;
-        let start = out.len();
-        out.resize(start + bytes.length() as usize, 0);
-        bytes.copy_to(&mut out[start..]);
+        bytes.copy_to(out.grow(bytes.length() as usize));
         let f = if total > 0.0 {
             out.len() as f64 / total
         } else {

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use quantlens::formats::{
-    self, npy, precheck, Container, FormatError, MAX_ELEMENTS, MAX_FILE_BYTES,
+    self, npy, precheck, Container, FileBytes, FormatError, MAX_ELEMENTS, MAX_FILE_BYTES,
 };
 
 fn file(path: &str) -> Vec<u8> {
@@ -381,4 +381,44 @@ fn regression_header_with_escapes_is_refused_quickly() {
     let e = formats::open(&bytes, None).unwrap_err();
     assert!(t.elapsed().as_secs_f64() < 1.0, "took {:?}", t.elapsed());
     assert!(e.to_string().contains("unexpected backslash"), "{e}");
+}
+
+/// Opening a lone .npy takes its buffer (float32 data becomes the tensor in place): every sample and
+/// every bad-input case reads exactly as the copying reader reads it, bit for bit, refusals alike.
+#[test]
+fn in_place_npy_reads_every_file_as_the_copying_reader() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    for dir in ["assets/samples", "tests/bugcases", "tests/fixtures"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "npy") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let copied = npy::read_npy(&bytes);
+            let owned = npy::read_npy_owned(FileBytes::from(bytes.as_slice()));
+            match (&copied, &owned) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.tensor.shape(), b.tensor.shape(), "{path:?}");
+                    let bits = |t: &[f32]| t.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(a.tensor.data()), bits(b.tensor.data()), "{path:?}");
+                    assert_eq!((&a.dtype, &a.notes), (&b.dtype, &b.notes), "{path:?}");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{path:?}"),
+                _ => panic!("{path:?}: {copied:?} vs {owned:?}"),
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen >= 25, "only {seen} files");
+    // Trailing bytes after float32 data: noted, and not part of the tensor.
+    let mut bytes = npy::encode_f32(&[3], &[1.0, 2.0, 3.0]);
+    bytes.extend_from_slice(&[9, 9, 9]);
+    let l = npy::read_npy_owned(FileBytes::from(bytes)).unwrap();
+    assert_eq!(l.tensor.data(), &[1.0, 2.0, 3.0]);
+    assert_eq!(
+        l.notes,
+        ["3 bytes after the array data were ignored (NumPy ignores them too)"]
+    );
 }

@@ -271,8 +271,14 @@ pub struct Report {
     /// The real range the per-tensor grid covers.
     pub tensor_chosen: (f64, f64),
     pub channels: Vec<ChannelStats>,
-    /// Every group, channel by channel (see [`ChannelStats::groups`]).
+    /// Every group, channel by channel (see [`ChannelStats::groups`]). Left out (empty) of the
+    /// report the analysis worker sends the page: [`Report::group_count`] and
+    /// [`Report::group_span`] say what the page shows of them.
     pub groups: Vec<Granule>,
+    /// How many groups there are (also when `groups` was left out).
+    pub group_count: usize,
+    /// The groups' scales and zero points, in extremes.
+    pub group_span: ParamSpan,
     pub per_tensor: SchemeSummary,
     pub per_channel: SchemeSummary,
     pub per_group: SchemeSummary,
@@ -280,7 +286,50 @@ pub struct Report {
     pub histogram: Histogram,
 }
 
+/// The extremes of a set of granules' parameters: scales over the granules whose range was not
+/// degenerate (a fallback scale says nothing of the data), zero points over all.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParamSpan {
+    pub count: usize,
+    /// `(min, max)` of the non-fallback scales; `None` when every granule fell back.
+    pub scale: Option<(f32, f32)>,
+    /// `(min, max)` zero point; `None` for an empty set.
+    pub zero_point: Option<(i32, i32)>,
+}
+
+impl ParamSpan {
+    pub fn of(params: impl IntoIterator<Item = QParams>) -> ParamSpan {
+        let mut span = ParamSpan {
+            count: 0,
+            scale: None,
+            zero_point: None,
+        };
+        for p in params {
+            span.count += 1;
+            let (lo, hi) = span.zero_point.unwrap_or((p.zero_point, p.zero_point));
+            span.zero_point = Some((lo.min(p.zero_point), hi.max(p.zero_point)));
+            if !p.degenerate && p.scale > 0.0 {
+                let (lo, hi) = span.scale.unwrap_or((p.scale, p.scale));
+                span.scale = Some((lo.min(p.scale), hi.max(p.scale)));
+            }
+        }
+        span
+    }
+}
+
 impl Report {
+    /// The report without the individual groups (what the page is sent: a 64 M-weight tensor in
+    /// groups of 128 has half a million of them, which the page never draws one by one).
+    pub fn without_groups(&self) -> Report {
+        Report {
+            groups: Vec::new(),
+            channels: self.channels.clone(),
+            histogram: self.histogram.clone(),
+            shape: self.shape.clone(),
+            ..*self
+        }
+    }
+
     /// How many times lower the per-channel MSQE is (`None` when per-channel error is zero).
     pub fn improvement(&self) -> Option<f64> {
         (self.per_channel.msqe > 0.0).then(|| self.per_tensor.msqe / self.per_channel.msqe)
@@ -671,6 +720,8 @@ fn analyze_inner(
         tensor_params,
         tensor_chosen: representable_range(&spec, &tensor_params),
         channels,
+        group_count: groups.len(),
+        group_span: ParamSpan::of(groups.iter().map(|g| g.params)),
         groups,
         per_tensor: t_tensor.finish(&spec, elements, scale_bytes),
         per_channel: t_channel.finish(&spec, elements, scale_bytes),

@@ -5,9 +5,12 @@
 //! little-endian header length followed by a JSON header).
 
 pub mod decode;
+mod file_bytes;
 pub mod npy;
 pub mod npz;
 pub mod safetensors;
+
+pub use file_bytes::FileBytes;
 
 use crate::engine::Tensor;
 

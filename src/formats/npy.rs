@@ -10,7 +10,7 @@ use std::io::Cursor;
 use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
 
 use super::decode::{decode, Element};
-use super::{show_bytes, FormatError, Loaded, MAX_ELEMENTS};
+use super::{show_bytes, FileBytes, FormatError, Loaded, MAX_ELEMENTS};
 use crate::engine::Tensor;
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -125,6 +125,38 @@ pub fn encode_f32(shape: &[usize], values: &[f32]) -> Vec<u8> {
     )
 }
 
+/// Reads a `.npy` file, taking its buffer: little-endian float32 data in C order becomes the
+/// tensor in place (see [`FileBytes`]); anything else is decoded as by [`read_npy`].
+pub fn read_npy_owned(file: FileBytes) -> Result<Loaded, FormatError> {
+    let h = read_header(file.as_bytes())?;
+    let in_place = h.elem == Element::Float(4)
+        && !h.big_endian
+        && !(h.fortran_order && h.shape.len() > 1)
+        && (file.len() - h.data_start) as u64 >= h.data_bytes();
+    if !in_place {
+        return read_npy(file.as_bytes());
+    }
+    let extra = (file.len() - h.data_start) as u64 - h.data_bytes();
+    let notes = if extra > 0 {
+        vec![trailing_note(extra)]
+    } else {
+        Vec::new()
+    };
+    let values = file.into_f32_le(h.data_start, h.elements as usize);
+    let tensor = Tensor::new(h.shape, values).map_err(|e| FormatError::BadHeader {
+        reason: e.to_string(),
+    })?;
+    Ok(Loaded {
+        tensor,
+        dtype: format!("{} ({})", h.elem.name(), h.descr),
+        notes,
+    })
+}
+
+fn trailing_note(extra: u64) -> String {
+    format!("{extra} bytes after the array data were ignored (NumPy ignores them too)")
+}
+
 /// Reads a `.npy` file held in memory.
 pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
     let h = read_header(bytes)?;
@@ -140,10 +172,7 @@ pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
     }
     let mut notes = Vec::new();
     if data.len() as u64 > expected {
-        notes.push(format!(
-            "{} bytes after the array data were ignored (NumPy ignores them too)",
-            data.len() as u64 - expected
-        ));
+        notes.push(trailing_note(data.len() as u64 - expected));
     }
     let values = decode(&data[..expected as usize], h.elem, h.big_endian);
     notes.extend(h.elem.note());

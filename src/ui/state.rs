@@ -48,6 +48,9 @@ pub struct Current {
     pub notes: Vec<String>,
     /// The analysis worker's memory once it decoded the tensor (see [`TensorInfo::memory_bytes`]).
     pub memory_bytes: u64,
+    /// How long the worker took to read and to decode the file, in ms.
+    pub read_ms: f64,
+    pub decode_ms: f64,
 }
 
 impl Current {
@@ -452,6 +455,8 @@ impl AppState {
             notes,
             member,
             memory_bytes,
+            read_ms,
+            decode_ms,
             ..
         } = info;
         // Default channel axis 0: output channels of PyTorch/ONNX conv and linear weights, unless
@@ -487,6 +492,8 @@ impl AppState {
             dtype,
             notes,
             memory_bytes,
+            read_ms,
+            decode_ms,
         })));
         self.status.set(Status::Idle);
     }

@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 
 use super::state::{AppState, Source};
-use crate::engine::analysis::SchemeSummary;
+use crate::engine::analysis::{ParamSpan, SchemeSummary};
 use crate::engine::spec::Granularity;
-use crate::engine::{QParams, Report};
+use crate::engine::Report;
 use crate::format;
 
 /// One line about the tensor: origin, shape, dtype, channel count, and anything to be aware of.
@@ -29,9 +29,11 @@ pub fn TensorInfo() -> impl IntoView {
             let n = format::count(cur.len());
             let dtype = cur.dtype.clone();
             let memory = cur.memory_bytes;
+            let (read_ms, decode_ms) = (cur.read_ms, cur.decode_ms);
             let notes = cur.notes.clone();
             view! {
-                <section class="info" aria-label="Tensor" data-testid="tensor-info" data-worker-memory=memory.to_string()>
+                <section class="info" aria-label="Tensor" data-testid="tensor-info"
+                    data-worker-memory=memory.to_string() data-read-ms=read_ms.to_string() data-decode-ms=decode_ms.to_string()>
                     <div class="origin" data-testid="tensor-origin">{origin}</div>
                     <div class="facts">
                         <span>{detail}</span>
@@ -130,34 +132,26 @@ pub fn Summary() -> impl IntoView {
 }
 
 /// `min … max` of the granules' scales (or the one value), skipping the fallback ones.
-fn scale_span(params: impl Iterator<Item = QParams>) -> String {
-    let (mut lo, mut hi, mut n) = (f64::INFINITY, 0.0f64, 0usize);
-    for p in params {
-        n += 1;
-        if !p.degenerate {
-            lo = lo.min(f64::from(p.scale));
-            hi = hi.max(f64::from(p.scale));
-        }
+fn scale_span(span: ParamSpan) -> String {
+    match span.scale {
+        None => format!(
+            "{} (fallback)",
+            format::plural(span.count, "scale", "scales")
+        ),
+        Some((lo, hi)) if span.count == 1 || lo == hi => format::number(f64::from(lo)),
+        Some((lo, hi)) => format!(
+            "{} … {}",
+            format::number(f64::from(lo)),
+            format::number(f64::from(hi))
+        ),
     }
-    if hi <= 0.0 {
-        return format!("{} (fallback)", format::plural(n, "scale", "scales"));
-    }
-    if n == 1 || lo == hi {
-        return format::number(lo);
-    }
-    format!("{} … {}", format::number(lo), format::number(hi))
 }
 
-fn zp_span(params: impl Iterator<Item = QParams>) -> String {
-    let (lo, hi) = params.fold((i32::MAX, i32::MIN), |(lo, hi), p| {
-        (lo.min(p.zero_point), hi.max(p.zero_point))
-    });
-    if lo > hi {
-        String::new()
-    } else if lo == hi {
-        lo.to_string()
-    } else {
-        format!("{lo} … {hi}")
+fn zp_span(span: ParamSpan) -> String {
+    match span.zero_point {
+        None => String::new(),
+        Some((lo, hi)) if lo == hi => lo.to_string(),
+        Some((lo, hi)) => format!("{lo} … {hi}"),
     }
 }
 
@@ -176,16 +170,13 @@ fn summary_table(r: &Report, selected: usize, focus: Granularity) -> impl IntoVi
         ),
     ];
     let n = r.element_count();
-    let scales = [
-        scale_span(std::iter::once(r.tensor_params)),
-        scale_span(r.channels.iter().map(|c| c.params)),
-        scale_span(r.groups.iter().map(|g| g.params)),
+    let spans = [
+        ParamSpan::of([r.tensor_params]),
+        ParamSpan::of(r.channels.iter().map(|c| c.params)),
+        r.group_span,
     ];
-    let zps = [
-        zp_span(std::iter::once(r.tensor_params)),
-        zp_span(r.channels.iter().map(|c| c.params)),
-        zp_span(r.groups.iter().map(|g| g.params)),
-    ];
+    let scales = spans.map(scale_span);
+    let zps = spans.map(zp_span);
     // One row: a header with an explanation, and a cell per granularity.
     let row = |label: &'static str,
                title: &'static str,
@@ -271,7 +262,7 @@ fn percent_f(fraction: f64) -> String {
 fn headline(r: &Report) -> String {
     let first = channel_headline(r);
     let (pc, pg) = (r.per_channel.msqe, r.per_group.msqe);
-    if r.groups.len() <= r.channels.len() || pc <= 0.0 || pg <= 0.0 {
+    if r.group_count <= r.channels.len() || pc <= 0.0 || pg <= 0.0 {
         return first;
     }
     let x = pc / pg;
