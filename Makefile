@@ -54,6 +54,9 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
 
-# Benchmarks (not part of `make test`): writes docs/BENCHMARKS.md from one run. REPS=7 by default.
-bench: setup
+# Benchmarks (not part of `make test`, which runs one tiny iteration of each): writes docs/BENCHMARKS.md
+# from one run: kernels (native, wasm SIMD128, wasm scalar), numpy, onnxruntime, bandwidth, the page in
+# headless Chromium. REPS=7 by default.
+bench: setup-browser
+	trunk build --release
 	node bench/run.mjs

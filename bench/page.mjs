@@ -93,7 +93,13 @@ const watchLongTasks = (page) => page.evaluate(() => {
 });
 const takeLongTasks = (page) => page.evaluate(() => window.__long.splice(0));
 
-export async function measurePage() {
+/** Everything above at full size; `smoke` (for `make test`) does one tiny iteration of each. */
+export async function measurePage({ smoke = false } = {}) {
+  const firstRuns = smoke ? 1 : 5;
+  const sizes = smoke ? [['1 M', 1 << 16], ['16 M', 1 << 17]] : [['1 M', 1 << 20], ['16 M', 16 << 20]];
+  const changes = smoke ? 2 : 20;
+  const bigN = smoke ? 1 << 18 : 64 << 20;
+  const openRuns = smoke ? 1 : 3;
   fs.mkdirSync(WORK, { recursive: true });
   const server = await serve(DIST, '/');
   const browser = await launch();
@@ -101,7 +107,7 @@ export async function measurePage() {
   try {
     // First paint with the default sample: navigation start to the frame after its charts drew.
     const firsts = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < firstRuns; i++) {
       const page = await newPage(browser);
       await page.goto(server.url);
       await page.waitForFunction(() => performance.getEntriesByName('quantlens:first-report').length > 0, null, { timeout: 30000 });
@@ -115,20 +121,20 @@ export async function measurePage() {
     await page.goto(server.url);
     await page.waitForFunction(() => performance.getEntriesByName('quantlens:first-report').length > 0, null, { timeout: 30000 });
     rows.engine = await page.evaluate(() => document.body.dataset.engine);
-    for (const [label, n] of [['1 M', 1 << 20], ['16 M', 16 << 20]]) {
+    for (const [label, n] of sizes) {
       const file = writeWorkload(n, path.join(WORK, `page_${n}.npy`));
       await open(page, file);
       await latency(page, 2); // warm-up
-      const t = await latency(page, 20);
+      const t = await latency(page, changes);
       rows[label] = { p50: pct(t, 0.5), p95: pct(t, 0.95) };
       log(label, t.map((x) => x.toFixed(1)).join(' '));
     }
 
     // 64 M weights (256 MB .npy): open it, then change the scheme while it is analysed.
-    const big = writeWorkload(64 << 20, path.join(WORK, 'page_67108864.npy'));
+    const big = writeWorkload(bigN, path.join(WORK, `page_${bigN}.npy`));
     await watchLongTasks(page);
     const opens = [], reads = [], decodes = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < openRuns; i++) {
       opens.push(await open(page, big));
       const info = await page.evaluate(() => ({ ...document.querySelector('[data-testid=tensor-info]').dataset }));
       reads.push(Number(info.readMs));

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measurePage, pageMarkdown } from './page.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = path.join(ROOT, '.bench');
@@ -88,9 +89,12 @@ for (const n of SIZES) {
     if (line.startsWith('{')) results.push(JSON.parse(line));
   }
 }
-fs.writeFileSync(path.join(WORK, 'results.json'), JSON.stringify(results, null, 1));
+// 5. The page itself in headless Chromium (bench/page.mjs; needs the release build in dist/).
+log('page in Chromium');
+const page = await measurePage();
+fs.writeFileSync(path.join(WORK, 'results.json'), JSON.stringify({ kernels: results, page }, null, 1));
 
-// 5. docs/BENCHMARKS.md
+// 6. docs/BENCHMARKS.md
 const get = (impl, n, op) => results.find((r) => r.impl === impl && r.n === n && r.op === op)?.median_s;
 const ms = (s) => (s === undefined ? '—' : s < 0.001 ? `${(s * 1000).toFixed(3)} ms` : `${(s * 1000).toFixed(2)} ms`);
 const x = (a, b) => (a === undefined || b === undefined ? '—' : `${(b / a).toFixed(2)}×`);
@@ -137,6 +141,7 @@ const rows = [
 md += `\n## Targets: ${key}, 16 M weights\n\n| ratio | measured | target |\n|---|---:|---:|\n`;
 for (const [a, b, c] of rows) md += `| ${a} | ${b} | ${c} |\n`;
 md += `\nRatios above 1× mean quantlens' SIMD128 kernel is faster. Raw numbers: \`.bench/results.json\` (not committed).\n`;
+md += `\n${pageMarkdown(page)}`;
 fs.mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
 // Hand-written reading of the numbers below the marker survives a rerun (update it to match).
 const out = path.join(ROOT, 'docs/BENCHMARKS.md');

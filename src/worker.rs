@@ -96,7 +96,8 @@ impl Runner {
                     Some(file)
                 }
                 Some(Payload::File(f)) => {
-                    match read_file(&f, |x| (self.post)(id, &Response::Progress(x))).await {
+                    let progress = throttled(started, |x| (self.post)(id, &Response::Progress(x)));
+                    match read_file(&f, progress).await {
                         Ok(b) => Some(b),
                         Err(e) => {
                             let label = match &request {
@@ -111,16 +112,30 @@ impl Runner {
             };
             let read = js_sys::Date::now();
             let post = &self.post;
-            let mut response = self
-                .service
-                .borrow_mut()
-                .handle(request, bytes, &mut |x| post(id, &Response::Progress(x)));
+            let mut response = self.service.borrow_mut().handle(
+                request,
+                bytes,
+                &mut throttled(started, |x| post(id, &Response::Progress(x))),
+            );
             if let Response::Opened(Ok(info)) = &mut response {
                 info.memory_bytes = memory_bytes();
                 info.read_ms = read - started;
                 info.decode_ms = js_sys::Date::now() - read;
             }
             post(id, &response);
+        }
+    }
+}
+
+/// Progress reports worth a message: none in the first 100 ms of a request (a quick one shows no
+/// progress bar), then at most one per 1 % and 20 ms.
+fn throttled(started: f64, mut post: impl FnMut(f64)) -> impl FnMut(f64) {
+    let mut last = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    move |x| {
+        let now = js_sys::Date::now();
+        if now - started >= 100.0 && x - last.0 >= 0.01 && now - last.1 >= 20.0 {
+            last = (x, now);
+            post(x);
         }
     }
 }

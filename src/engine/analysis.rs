@@ -389,10 +389,14 @@ pub fn quantizer(spec: &QuantSpec, p: &QParams) -> Quantizer {
     }
 }
 
-/// Distinct codes, with a reusable bitset.
+/// Distinct codes, with a reusable table of one byte per code of the grid. Bytes, not bits:
+/// marking a code is then an independent store, where setting a bit is a read-modify-write of a
+/// word that the next code usually hits too (a dependency chain through memory, several times
+/// slower on the hot path of the analysis).
 struct LevelCounter {
     lo: i32,
-    words: Vec<u64>,
+    /// 0 or 1 per code, padded to whole 8-byte words.
+    seen: Vec<u8>,
     sorted: Vec<i32>,
 }
 
@@ -402,27 +406,34 @@ impl LevelCounter {
         let n = (hi - lo + 1) as usize;
         LevelCounter {
             lo,
-            words: vec![0; n.div_ceil(64)],
+            seen: vec![0; n.div_ceil(8) * 8],
             sorted: Vec::new(),
         }
     }
     fn clear(&mut self) {
-        self.words.iter_mut().for_each(|w| *w = 0);
+        self.seen.fill(0);
     }
     fn mark(&mut self, codes: &[i32]) {
         for &c in codes {
-            let i = (c - self.lo) as usize;
-            if let Some(w) = self.words.get_mut(i / 64) {
-                *w |= 1u64 << (i % 64);
+            // Codes are saturated to the grid, so always in the table; a stray one is ignored.
+            if let Some(s) = self.seen.get_mut((c - self.lo) as usize) {
+                *s = 1;
             }
         }
     }
     fn count_marked(&self) -> u32 {
-        self.words.iter().map(|w| w.count_ones()).sum()
+        // Each byte is 0 or 1: a word's set bits count its marked bytes.
+        self.seen
+            .chunks_exact(8)
+            .map(|w| {
+                u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]).count_ones()
+            })
+            .sum()
     }
     /// Distinct codes among `codes` (of `finite` values only: callers pass codes of finite values).
     fn distinct(&mut self, codes: &[i32]) -> u32 {
-        if codes.len() * 8 < self.words.len() {
+        if codes.len() * 8 < self.seen.len() / 8 {
+            // Few codes on a wide grid (16 bits): sorting them is cheaper than the table.
             self.sorted.clear();
             self.sorted.extend_from_slice(codes);
             self.sorted.sort_unstable();
@@ -447,9 +458,11 @@ struct Scratch {
 }
 
 /// Codes, error, clipped count and levels of `values` under `params`.
+#[allow(clippy::too_many_arguments)]
 fn measure(
     spec: &QuantSpec,
     values: &[f32],
+    range: MinMax,
     clip: (f32, f32),
     params: QParams,
     counter: &mut LevelCounter,
@@ -459,21 +472,40 @@ fn measure(
     let q = quantizer(spec, &params);
     s.codes.resize(values.len(), 0);
     let err = kernels::quant_error_codes(values, &q, &mut s.codes);
-    s.finite_codes.clear();
-    let mut clipped = 0;
     let (lo, hi) = clip;
-    for (&v, &c) in values.iter().zip(&s.codes) {
-        if v.is_finite() {
-            s.finite_codes.push(c);
-            if v < lo || v > hi {
-                clipped += 1;
-            }
+    // `range` is these values' own (finite min/max, non-finite count): when the clip range holds
+    // it, nothing is clipped, and when every value is finite every code counts. Both hold for
+    // min-max ranges of finite data, so the common case takes no extra pass over the values.
+    let may_clip = range.min <= range.max && (range.min < lo || range.max > hi);
+    let mut clipped = 0;
+    if may_clip {
+        clipped = values
+            .iter()
+            .filter(|v| v.is_finite() && (**v < lo || **v > hi))
+            .count();
+    }
+    let codes: &[i32] = if range.nonfinite == 0 {
+        &s.codes
+    } else {
+        s.finite_codes.clear();
+        s.finite_codes.extend(
+            values
+                .iter()
+                .zip(&s.codes)
+                .filter(|(v, _)| v.is_finite())
+                .map(|(_, &c)| c),
+        );
+        &s.finite_codes
+    };
+    // A channel's share of the per-tensor granule: its codes count toward the tensor's levels
+    // (its own count would be unused).
+    let levels = match mark_tensor {
+        Some(t) => {
+            t.mark(codes);
+            0
         }
-    }
-    if let Some(t) = mark_tensor {
-        t.mark(&s.finite_codes);
-    }
-    let levels = counter.distinct(&s.finite_codes);
+        None => counter.distinct(codes),
+    };
     Granule {
         clip,
         params,
@@ -624,6 +656,7 @@ fn analyze_inner(
         let shared = measure(
             &spec,
             values,
+            *r,
             tensor_clip,
             tensor_params,
             &mut counter,
@@ -635,7 +668,7 @@ fn analyze_inner(
         // Per channel.
         let clip = clip_range(opts, values, *r, &mut s.method);
         let params = params_for_range(&spec, clip.0, clip.1);
-        let own = measure(&spec, values, clip, params, &mut counter, &mut s, None);
+        let own = measure(&spec, values, *r, clip, params, &mut counter, &mut s, None);
         t_channel.add(&own);
         // Per group.
         let first = groups.len();
@@ -646,16 +679,18 @@ fn analyze_inner(
                     let k0 = b * group_size;
                     let k1 = (k0 + group_size).min(g_dim);
                     for i in 0..g_inner {
-                        let mut gv = std::mem::take(&mut s.group);
-                        gv.clear();
-                        if g_inner == 1 {
+                        let g = if g_inner == 1 {
+                            // Consecutive values: the group is a slice of the channel's.
                             let base = o * g_dim;
-                            gv.extend_from_slice(&values[base + k0..base + k1]);
+                            group_granule(opts, &values[base + k0..base + k1], &mut counter, &mut s)
                         } else {
+                            let mut gv = std::mem::take(&mut s.group);
+                            gv.clear();
                             gv.extend((k0..k1).map(|k| values[(o * g_dim + k) * g_inner + i]));
-                        }
-                        let g = group_granule(opts, &gv, &mut counter, &mut s);
-                        s.group = gv;
+                            let g = group_granule(opts, &gv, &mut counter, &mut s);
+                            s.group = gv;
+                            g
+                        };
                         err_per_group = err_per_group.merge(g.err);
                         t_group.add(&g);
                         groups.push(g);
@@ -739,7 +774,7 @@ fn group_granule(
     let mm = kernels::min_max_finite(values);
     let clip = clip_range(opts, values, mm, &mut s.method);
     let params = params_for_range(&opts.spec, clip.0, clip.1);
-    measure(&opts.spec, values, clip, params, counter, s, None)
+    measure(&opts.spec, values, mm, clip, params, counter, s, None)
 }
 
 fn channel_values<'a>(

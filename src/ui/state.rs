@@ -121,6 +121,10 @@ pub struct AppState {
 
 /// A performance mark when the first report arrives (the benchmark's "first paint").
 fn mark_first_report() {
+    static MARKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if MARKED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
         let _ = p.mark("quantlens:first-report");
     }
@@ -195,12 +199,13 @@ impl AppState {
                             state.analysing.set(None);
                         }
                         if id > shown.with_value(|s| s.report) {
-                            if shown.with_value(|s| s.report) == 0 {
-                                mark_first_report();
-                            }
+                            let ok = r.is_ok();
                             shown.update_value(|s| s.report = id);
                             state.report.set(Some(r.map(|b| Arc::new(*b))));
                             state.apply_channel_pick(id);
+                            if ok {
+                                mark_first_report();
+                            }
                         }
                     }
                     Response::Superseded if latest => state.analysing.set(None),
