@@ -7,7 +7,8 @@
 // (Access-Control-Allow-Origin) that plain static servers do not send, and the app would not start.
 // Classic <script src> and stylesheets load without CORS, so:
 // - the wasm-bindgen glue (an ES module) is inlined into the page's one module script;
-// - the .wasm bytes ship as a classic script, `<name>_bg.wasm.js`, holding them as base64;
+// - the .wasm bytes also ship as a classic script, `<name>_bg.wasm.js`, holding them as base64,
+//   which the page loads only in an opaque origin (elsewhere it fetches the binary `.wasm`);
 // - the stylesheet keeps no `integrity` attribute (its check would need CORS) and the preload
 //   links of the module and the wasm go (they would fail the same way);
 // - every sample also ships as `samples/<file>.js` (base64), which the app loads when it runs in
@@ -47,12 +48,30 @@ if (typeof document === 'undefined') {
     postMessage({ failed: String(e && e.message || e) });
   }
 } else {
-  const b64 = globalThis.__quantlensWasm;
-  if (typeof b64 !== 'string') throw new Error('the WebAssembly module (${wasmScript}) did not load');
-  delete globalThis.__quantlensWasm;
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  // A normal page fetches the binary module; a page in an opaque origin (a sandboxed iframe),
+  // where fetch() needs CORS, loads the same bytes as a classic script holding them in base64.
+  let bytes = null;
+  if (self.origin !== 'null') {
+    try {
+      const res = await fetch('./${wasmName}');
+      if (res.ok) bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (e) { /* the script below is the fallback */ }
+  }
+  if (!bytes) {
+    await new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = './${wasmScript}';
+      s.onload = resolve;
+      s.onerror = () => reject(new Error('the WebAssembly module (${wasmScript}) did not load'));
+      document.head.append(s);
+    });
+    const b64 = globalThis.__quantlensWasm;
+    if (typeof b64 !== 'string') throw new Error('the WebAssembly module (${wasmScript}) did not load');
+    delete globalThis.__quantlensWasm;
+    const bin = atob(b64);
+    bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  }
   const module = await WebAssembly.compile(bytes);
   const me = [...document.scripts].find((s) => s.type === 'module' && s.text.includes('__quantlensWorker'));
   if (me) {
@@ -72,14 +91,12 @@ if (typeof document === 'undefined') {
   dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm: instance}}));
 }
 `;
-html = html.replace(loaderScript,
-  `<script defer src="./${wasmScript}"></script>\n<script type="module">\n${glue}\n${boot}</script>`);
+html = html.replace(loaderScript, `<script type="module">\n${glue}\n${boot}</script>`);
 html = html.replace(/<link rel="modulepreload"[^>]*>/g, '');
 html = html.replace(/<link rel="preload"[^>]*\.wasm"[^>]*>/g, '');
 html = html.replace(/(<link rel="stylesheet"[^>]*?)\s+integrity="[^"]*"/g, '$1');
 fs.writeFileSync(indexFile, html);
 fs.rmSync(path.join(dir, glueName));
-fs.rmSync(path.join(dir, wasmName));
 
 const samples = path.join(dir, 'samples');
 let n = 0;
