@@ -43,9 +43,10 @@ export function writeWorkload(n, file) {
   return file;
 }
 
-/** Resolves when every request asked after `before` is answered and a frame has passed. */
+/** Resolves when every request asked after `before` is answered, every chart has drawn the answer
+ * (`data-drawing` gone) and a frame has passed. */
 const settle = (page, before) => page.evaluate((asked) => new Promise((resolve) => {
-  const done = () => Number(document.body.dataset.asked || 0) > asked && !document.body.hasAttribute('data-busy');
+  const done = () => Number(document.body.dataset.asked || 0) > asked && !document.body.hasAttribute('data-busy') && !document.body.hasAttribute('data-drawing');
   const finish = () => requestAnimationFrame(() => resolve(performance.now()));
   if (done()) return finish();
   const mo = new MutationObserver(() => { if (done()) { mo.disconnect(); finish(); } });
@@ -74,7 +75,7 @@ async function latency(page, count) {
       const t0 = performance.now();
       sel.value = b;
       sel.dispatchEvent(new Event('change', { bubbles: true }));
-      const done = () => Number(document.body.dataset.asked || 0) > before && !document.body.hasAttribute('data-busy');
+      const done = () => Number(document.body.dataset.asked || 0) > before && !document.body.hasAttribute('data-busy') && !document.body.hasAttribute('data-drawing');
       const mo = new MutationObserver(() => {
         if (done()) { mo.disconnect(); requestAnimationFrame(() => resolve(performance.now() - t0)); }
       });

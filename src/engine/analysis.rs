@@ -455,6 +455,9 @@ struct Scratch {
     codes: Vec<i32>,
     finite_codes: Vec<i32>,
     method: Vec<f32>,
+    /// Count the integer levels each granule uses (not for bit-sweep points, which show only
+    /// errors).
+    count_levels: bool,
 }
 
 /// Codes, error, clipped count and levels of `values` under `params`.
@@ -483,6 +486,15 @@ fn measure(
             .iter()
             .filter(|v| v.is_finite() && (**v < lo || **v > hi))
             .count();
+    }
+    if !s.count_levels {
+        return Granule {
+            clip,
+            params,
+            err,
+            clipped,
+            levels: 0,
+        };
     }
     let codes: &[i32] = if range.nonfinite == 0 {
         &s.codes
@@ -609,7 +621,10 @@ fn analyze_inner(
     let blocks = g_dim.div_ceil(group_size);
     let per_channel_groups = g_outer * blocks * g_inner;
 
-    let mut s = Scratch::default();
+    let mut s = Scratch {
+        count_levels: details,
+        ..Scratch::default()
+    };
     let mut counter = LevelCounter::new(&spec);
     let mut tensor_levels = LevelCounter::new(&spec);
 

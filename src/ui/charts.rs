@@ -65,24 +65,41 @@ fn Chart(
     let clickable = kind.clickable();
     let report = move || state.report.get().and_then(|r| r.ok());
 
+    // The canvas's CSS size, kept by a ResizeObserver (read once at mount): drawing never asks the
+    // layout for it, which after the DOM changes would force a synchronous layout per chart.
+    let size = RwSignal::new((0, 0));
     Effect::new(move |_| {
-        state.resized.track();
-        let dark = state.dark();
-        let Some(canvas) = canvas_ref.get() else {
+        if let Some(canvas) = canvas_ref.get() {
+            size.set((canvas.client_width(), canvas.client_height()));
+            watch_size(&canvas, size);
+        }
+    });
+
+    // Drawing is deferred to a task of its own per chart (coalesced: one draw however many of its
+    // inputs changed), so the answer that changes every chart never becomes one long main-thread
+    // task, and the page paints between charts. `data-drawing` on <body> says draws are pending.
+    let draw = move || {
+        let (w, h) = size.get_untracked();
+        let dark = untrack(|| state.dark());
+        let Some(canvas) = canvas_ref.get_untracked() else {
             return;
         };
-        let Some(style) = fit_to_device_pixels(&canvas) else {
+        let Some(style) = fit_to_device_pixels(&canvas, w, h) else {
             return;
         };
         let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
             return;
         };
-        let Some(r) = report() else {
+        let Some(r) = state.report.get_untracked().and_then(|r| r.ok()) else {
             return;
         };
-        let view = state.channel_view.get();
+        let view = if kind == ChartKind::ChannelHistogram {
+            state.channel_view.get_untracked()
+        } else {
+            None
+        };
         let sweep = if kind == ChartKind::Sweep {
-            state.sweep.get()
+            state.sweep.get_untracked()
         } else {
             None
         };
@@ -92,7 +109,7 @@ fn Chart(
             kind,
             &area,
             &r,
-            state.channel.get(),
+            state.channel.get_untracked(),
             view.as_deref(),
             sweep.as_deref().map(|v| v.as_slice()),
             &style,
@@ -100,11 +117,41 @@ fn Chart(
         .and_then(|axis| area.present().map(|_| axis).map_err(plots::err));
         match drawn {
             Ok(axis) => {
-                hit.set_value(axis);
-                failure.set(None);
+                let _ = hit.try_set_value(axis);
+                let _ = failure.try_set(None);
             }
-            Err(e) => failure.set(Some(e.to_string())),
+            Err(e) => {
+                let _ = failure.try_set(Some(e.to_string()));
+            }
         }
+    };
+    let scheduled = StoredValue::new(false);
+    Effect::new(move |_| {
+        // What this chart shows: a new channel view redraws the selected channel's chart alone,
+        // the sweep its own chart, the selected channel the two per-channel charts.
+        size.track();
+        state.dark();
+        state.report.track();
+        match kind {
+            ChartKind::ChannelHistogram => state.channel_view.track(),
+            ChartKind::Sweep => state.sweep.track(),
+            ChartKind::Ranges | ChartKind::Msqe => state.channel.track(),
+            ChartKind::TensorHistogram => {}
+        }
+        if scheduled.get_value() {
+            return;
+        }
+        scheduled.set_value(true);
+        drawing(1);
+        set_timeout(
+            move || {
+                if scheduled.try_set_value(false).is_none() {
+                    draw();
+                }
+                drawing(-1);
+            },
+            std::time::Duration::ZERO,
+        );
     });
 
     let description = move || {
@@ -231,10 +278,52 @@ fn chart_file(state: AppState, kind: ChartKind, ext: &str) -> String {
     format!("{stem}_{}.{ext}", kind.slug())
 }
 
-/// Sizes the canvas backing store to its CSS size times the device pixel ratio.
-fn fit_to_device_pixels(canvas: &web_sys::HtmlCanvasElement) -> Option<Style> {
+/// Counts chart draws waiting for their task, shown as `data-drawing` on `<body>` while any are
+/// (tests and benchmarks wait for it to go).
+fn drawing(delta: i32) {
+    thread_local! {
+        static PENDING: std::cell::Cell<i32> = const { std::cell::Cell::new(0) };
+    }
+    let n = PENDING.with(|p| {
+        p.set((p.get() + delta).max(0));
+        p.get()
+    });
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = if n > 0 {
+            body.set_attribute("data-drawing", "")
+        } else {
+            body.remove_attribute("data-drawing")
+        };
+    }
+}
+
+/// Keeps `size` at the canvas's content-box size (CSS pixels) as layout changes it.
+fn watch_size(canvas: &web_sys::HtmlCanvasElement, size: RwSignal<(i32, i32)>) {
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+        let Ok(entry) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() else {
+            return;
+        };
+        let rect = entry.content_rect();
+        let next = (rect.width().round() as i32, rect.height().round() as i32);
+        if size.get_untracked() != next {
+            size.set(next);
+        }
+    });
+    if let Ok(observer) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+        observer.observe(canvas);
+    }
+    // The chart lives as long as the page.
+    on_resize.forget();
+}
+
+/// Sizes the canvas backing store to its CSS size (`w` × `h`) times the device pixel ratio.
+fn fit_to_device_pixels(canvas: &web_sys::HtmlCanvasElement, w: i32, h: i32) -> Option<Style> {
     let dpr = web_sys::window()?.device_pixel_ratio();
-    let (w, h) = (canvas.client_width(), canvas.client_height());
     if w <= 0 || h <= 0 {
         return None;
     }

@@ -93,8 +93,6 @@ pub struct AppState {
     /// Bumped by every load that starts; a load that finishes after a newer one started is dropped,
     /// so the tensor shown is always the one picked last.
     pub generation: StoredValue<u64>,
-    /// Bumped on window resize so the canvases redraw at their new size.
-    pub resized: RwSignal<u32>,
     /// The analysis of the current tensor, as the worker last answered it. An Effect asks for a
     /// new one when the tensor, scheme or axis changes (not on channel selection or display
     /// options); an answer to a request older than the one shown is dropped.
@@ -168,7 +166,6 @@ impl AppState {
             channel,
             status: RwSignal::new(Status::Idle),
             generation: StoredValue::new(0),
-            resized: RwSignal::new(0),
             report: RwSignal::new(None),
             channel_view: RwSignal::new(None),
             sweep: RwSignal::new(None),
@@ -292,9 +289,6 @@ impl AppState {
             }
         });
 
-        let _ = window_event_listener(leptos::ev::resize, move |_| {
-            state.resized.update(|n| *n += 1)
-        });
         provide_context(state);
         state
     }

@@ -16,9 +16,11 @@ export async function ready(target) {
 }
 
 /** Waits until the analysis worker has answered every request asked so far (`data-busy` is set on
- * `<body>` while one is out). Call it after a control change, before reading numbers. */
+ * `<body>` while one is out) and every chart has drawn it (`data-drawing`). Call it after a control
+ * change, before reading numbers. */
 export async function settled(target) {
-  await target.waitForFunction(() => document.body.dataset.asked && !document.body.hasAttribute('data-busy'),
+  await target.waitForFunction(() => document.body.dataset.asked && !document.body.hasAttribute('data-busy')
+    && !document.body.hasAttribute('data-drawing'),
     null, { polling: 50, timeout: 30000 });
 }
 
