@@ -203,7 +203,7 @@ after every chart was redrawn with the new numbers, 20 changes after 2 warm-ups.
 | control change → all charts redrawn, 1 M weights, p50 / p95 | ${msf(r['1 M'].p50)} / ${msf(r['1 M'].p95)} | p50 ≤ 16 ms |
 | control change → all charts redrawn, 16 M weights, p50 / p95 | ${msf(r['16 M'].p50)} / ${msf(r['16 M'].p95)} | p50 ≤ 100 ms |
 | open a 256 MB .npy (64 M weights): decode (header + float32 data into the tensor), in the worker, median of 3 | ${msf(r.decode256)} | ≤ 500 ms |
-| … reading the file into the worker's memory (File stream) | ${msf(r.read256)} | — |
+| … reading the file into the worker's memory (FileReaderSync, 16 MiB slices) | ${msf(r.read256)} | — |
 | … file picked → read, decoded, analysed and every chart redrawn | ${msf(r.open256)} | — |
 | peak worker memory reading + decoding it (wasm linear memory, the default sample's ${kb(r.memoryBase)} included) | ${kb(r.memory)} = ${(r.memory / r.tensorBytes).toFixed(2)}× the tensor | ≤ 2.5× |
 | … after ${r.opens} opens and analyses of it (the shown tensor stays until the next is decoded) | ${kb(r.memoryAfter)} = ${(r.memoryAfter / r.tensorBytes).toFixed(2)}× | — |
