@@ -263,15 +263,24 @@ pub fn describe(
                 .floor()
                 .min(f64::from(qmax));
             let levels = if hi >= lo { (hi - lo) as u64 + 1 } else { 0 };
+            // The clipping range each method picks, as the bars under the histogram show them.
+            let methods: Vec<String> = v
+                .methods
+                .iter()
+                .map(|(m, (a, b))| {
+                    format!("{} {}", m.label(), range_text(f64::from(*a), f64::from(*b)))
+                })
+                .collect();
             format!(
-                "Channel {}: {} values in {}; its own range {} with scale {}; the per-tensor grid has {} inside the channel's values (per-tensor range {}).",
+                "Channel {}: {} values in {}; its own range {} with scale {}; the per-tensor grid has {} inside the channel's values (per-tensor range {}). Ranges by method: {}.",
                 v.channel,
                 format::count(c.err_per_channel.count),
                 channel_range(selected),
                 range_text(c.chosen.0, c.chosen.1),
                 format::number(f64::from(c.params.scale)),
                 format::plural(levels as usize, "level", "levels"),
-                range_text(t_lo, t_hi)
+                range_text(t_lo, t_hi),
+                methods.join(", ")
             )
         }
     }

@@ -135,6 +135,37 @@ struct Shown {
     report: u64,
     channel: u64,
     sweep: u64,
+    /// The channel view asked together with analysis `.0` (same tensor and axis as the report
+    /// before it): `(analysis id, channel, percentile)`. The worker answers it right after the
+    /// analysis, so the Effect that asks for views on a new report need not ask again.
+    pipelined: Option<(u64, usize, f64)>,
+    /// The tensor (by address) and axis of the last analysis asked.
+    analysed: Option<(usize, usize)>,
+}
+
+/// The percentile the channel view compares (the method's own, or the default).
+fn percentile_of(method: RangeMethod) -> f64 {
+    match method {
+        RangeMethod::Percentile(p) => p,
+        _ => DEFAULT_PERCENTILE,
+    }
+}
+
+/// Asks for channel `c`'s view; a newer answer is never replaced by an older one. Returns the id.
+fn send_channel(state: AppState, c: usize, percentile: f64) -> u64 {
+    let shown = state.shown;
+    let request = Request::Channel {
+        channel: c,
+        percentile,
+    };
+    engine::send(&request, None, move |id, answer| {
+        if let Response::Channel(v) = answer {
+            if id > shown.with_value(|s| s.channel) {
+                shown.update_value(|s| s.channel = id);
+                state.channel_view.set(v.map(Arc::new));
+            }
+        }
+    })
 }
 
 impl AppState {
@@ -180,13 +211,17 @@ impl AppState {
 
         // This Effect asks for the analysis whenever the tensor, the scheme or the axis change.
         Effect::new(move |_| {
-            if current.get().is_none() {
+            let Some(tensor) = current.get() else {
                 return;
-            }
+            };
+            let axis = axis.get();
             let request = Request::Analyze {
-                axis: axis.get(),
+                axis,
                 opts: options(),
             };
+            let key = (Arc::as_ptr(&tensor) as usize, axis);
+            let same_tensor = shown.with_value(|s| s.analysed) == Some(key);
+            shown.update_value(|s| s.analysed = Some(key));
             let id = engine::send(&request, None, move |id, answer| {
                 let latest = shown.with_value(|s| s.analyze_sent) == id;
                 match answer {
@@ -209,7 +244,23 @@ impl AppState {
                     _ => {}
                 }
             });
-            shown.update_value(|s| s.analyze_sent = id);
+            shown.update_value(|s| {
+                s.analyze_sent = id;
+                s.pipelined = None;
+            });
+            // Same tensor and axis: the selected channel stays, so its view is asked now, to be
+            // computed right after this analysis instead of after a round trip.
+            let has_report = state.report.with_untracked(|r| matches!(r, Some(Ok(_))));
+            if same_tensor && has_report {
+                let (c, p) = (
+                    channel.get_untracked(),
+                    percentile_of(method.get_untracked()),
+                );
+                let channel_id = send_channel(state, c, p);
+                if channel_id > 0 {
+                    shown.update_value(|s| s.pipelined = Some((id, c, p)));
+                }
+            }
         });
 
         // This Effect asks for the selected channel's view when the report or the selection change.
@@ -218,21 +269,13 @@ impl AppState {
                 state.channel_view.set(None);
                 return;
             };
-            let request = Request::Channel {
-                channel: channel.get(),
-                percentile: match method.get() {
-                    RangeMethod::Percentile(p) => p,
-                    _ => DEFAULT_PERCENTILE,
-                },
-            };
-            engine::send(&request, None, move |id, answer| {
-                if let Response::Channel(v) = answer {
-                    if id > shown.with_value(|s| s.channel) {
-                        shown.update_value(|s| s.channel = id);
-                        state.channel_view.set(v.map(Arc::new));
-                    }
-                }
-            });
+            let (c, p) = (channel.get(), percentile_of(method.get()));
+            // Asked already, together with the analysis behind this report?
+            let report_id = shown.with_value(|s| s.report);
+            if shown.with_value(|s| s.pipelined) == Some((report_id, c, p)) {
+                return;
+            }
+            send_channel(state, c, p);
         });
 
         // Everything but the bit width: a Memo, so changing only the bits does not rerun the sweep.

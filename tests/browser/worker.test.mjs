@@ -30,10 +30,11 @@ async function open(query = '', init = null) {
   return page;
 }
 
-/** Every number the summary shows, by test id. */
+/** Every number the summary shows, and every chart's text version (which names the selected
+ * channel's ranges under each method, from its channel view), by test id. */
 async function numbers(page) {
-  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-value]')]
-    .map((el) => [el.dataset.testid, el.dataset.value])));
+  return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-value], [data-testid$="-text"]')]
+    .map((el) => [el.dataset.testid, el.dataset.value ?? el.textContent])));
 }
 
 test('analysis runs in a worker; a burst of changes ends on the newest state, same numbers as a fresh load', async () => {
