@@ -9,7 +9,9 @@
 //! above it (the axis is checked against the sample's shape, the channel against the axis).
 
 use crate::engine::range::RangeMethod;
-use crate::engine::spec::{self, Convention, Granularity, QuantSpec, Rounding, MAX_BITS, MIN_BITS};
+use crate::engine::spec::{
+    self, Convention, Granularity, QuantSpec, Rounding, MAX_BITS, MAX_GROUP_SIZE, MIN_BITS,
+};
 use crate::samples::{self, Sample};
 
 /// The percentile a link without `p=` uses for the percentile method (TensorRT's default).
@@ -241,12 +243,12 @@ const PARAMS: &[Param] = &[
     Param {
         key: "group",
         read: |s, v, _| match v.parse::<usize>() {
-            Ok(g) if (1..=1 << 20).contains(&g) => {
+            Ok(g) if (1..=MAX_GROUP_SIZE).contains(&g) => {
                 s.group_size = g;
                 Ok(())
             }
             _ => Err(format!(
-                "expected a group size from 1 to 1048576; using {}",
+                "expected a group size from 1 to {MAX_GROUP_SIZE}; using {}",
                 s.group_size
             )),
         },

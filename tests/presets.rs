@@ -187,3 +187,74 @@ fn per_group_grids_follow_the_onnx_blocked_layout() {
         );
     }
 }
+
+/// Grids a convention does not define (TFLite, TensorRT and ggml on a symmetric *unsigned* grid;
+/// TensorRT and ggml asymmetric) use ONNX Runtime's scale rule, so the numbers stay sound: the
+/// grid covers every granule's range (nothing clipped with min-max) and the error is that of
+/// rounding (close to the Δ²/12 model), on a real sample, at several bit widths and grids.
+#[test]
+fn grids_a_convention_does_not_define_follow_onnx_runtime() {
+    use quantlens::engine::params::params_for_range;
+    use quantlens::engine::spec::Convention;
+    let bytes = fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/samples/efficientnet_lite0__blocks15_depthwise_conv.npy"),
+    )
+    .unwrap();
+    let tensor = quantlens::formats::npy::read_npy(&bytes).unwrap().tensor;
+    for convention in [Convention::TfLite, Convention::TensorRt, Convention::Ggml] {
+        for (signed, symmetric) in [(false, true), (false, false), (true, false)] {
+            for bits in [4, 8, 16] {
+                for (narrow, reduce_range) in [(false, false), (true, false), (false, true)] {
+                    let mut spec = preset("ort-int8").unwrap().spec;
+                    spec.convention = convention;
+                    spec.signed = signed;
+                    spec.symmetric = symmetric;
+                    spec.bits = bits;
+                    spec.narrow = narrow;
+                    spec.reduce_range = reduce_range;
+                    let what = format!("{convention:?} signed={signed} symmetric={symmetric} bits={bits} narrow={narrow} rr={reduce_range}");
+                    if !spec.own_rule() {
+                        let ort = quantlens::engine::QuantSpec {
+                            convention: Convention::OnnxRuntime,
+                            ..spec
+                        };
+                        let (a, b) = (
+                            params_for_range(&spec, -0.5, 0.25),
+                            params_for_range(&ort, -0.5, 0.25),
+                        );
+                        assert_eq!(
+                            (a.scale.to_bits(), a.zero_point),
+                            (b.scale.to_bits(), b.zero_point),
+                            "{what}"
+                        );
+                    }
+                    let r = analyze_with(&tensor, 0, &Options::new(spec)).unwrap();
+                    for s in [&r.per_tensor, &r.per_channel] {
+                        assert_eq!(s.clipped, 0, "{what}");
+                        // Rounding error only: near the uniform model (which low bit widths on a
+                        // peaked distribution beat or miss by a little), never orders above it.
+                        assert!(
+                            s.msqe <= 2.0 * s.model_msqe,
+                            "{what}: MSQE {} vs Δ²/12 {}",
+                            s.msqe,
+                            s.model_msqe
+                        );
+                    }
+                    if !spec.own_rule() {
+                        let ort = quantlens::engine::QuantSpec {
+                            convention: Convention::OnnxRuntime,
+                            ..spec
+                        };
+                        let o = analyze_with(&tensor, 0, &Options::new(ort)).unwrap();
+                        assert_eq!(
+                            r.per_channel.msqe.to_bits(),
+                            o.per_channel.msqe.to_bits(),
+                            "{what}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

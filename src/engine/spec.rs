@@ -210,11 +210,25 @@ pub struct QuantSpec {
     pub convention: Convention,
 }
 
+/// The largest group size a link or the group-size field accepts.
+pub const MAX_GROUP_SIZE: usize = 1 << 20;
+
 /// Bit widths the engine supports.
 pub const MIN_BITS: u32 = 2;
 pub const MAX_BITS: u32 = 16;
 
 impl QuantSpec {
+    /// Whether the convention has its own scale rule for this spec. TensorRT and ggml define only
+    /// symmetric signed grids, TFLite's symmetric rule only signed ones (`max|x| / 127`); any other
+    /// combination is computed with ONNX Runtime's rule, and the rules panel says so.
+    pub fn own_rule(&self) -> bool {
+        match self.convention {
+            Convention::OnnxRuntime | Convention::PyTorch => true,
+            Convention::TfLite => !self.symmetric || self.signed,
+            Convention::TensorRt | Convention::Ggml => self.symmetric && self.signed,
+        }
+    }
+
     /// Symmetric int8 on the narrow grid `[-127, 127]`: `scale = max|x| / 127`, zero point 0.
     /// The weight convention of ONNX Runtime, TFLite and TensorRT (ONNX Runtime's arithmetic).
     pub const SYMMETRIC_INT8: QuantSpec = QuantSpec {
@@ -271,7 +285,7 @@ impl QuantSpec {
     /// Where codes saturate under this spec's convention: the stored type's range, or the narrow
     /// grid for frameworks that clamp there (TFLite weights, ggml).
     pub fn saturation_range(&self) -> (i32, i32) {
-        if self.convention.saturates_at_grid(self.symmetric) {
+        if self.own_rule() && self.convention.saturates_at_grid(self.symmetric) {
             self.quantizer_range()
         } else {
             self.type_range()

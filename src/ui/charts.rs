@@ -84,13 +84,15 @@ fn Chart(
         let Some(canvas) = canvas_ref.get_untracked() else {
             return;
         };
+        let Some(r) = state.report.get_untracked().and_then(|r| r.ok()) else {
+            // No analysis yet (a new tensor is on its way): an empty chart, not the last tensor's.
+            canvas.set_width(canvas.width());
+            return;
+        };
         let Some(style) = fit_to_device_pixels(&canvas, w, h) else {
             return;
         };
         let Some(backend) = CanvasBackend::with_canvas_object(canvas) else {
-            return;
-        };
-        let Some(r) = state.report.get_untracked().and_then(|r| r.ok()) else {
             return;
         };
         let view = if kind == ChartKind::ChannelHistogram {

@@ -7,7 +7,7 @@ use super::state::{AppState, DEFAULT_PERCENTILE};
 use crate::engine::range::RangeMethod;
 use crate::engine::spec::{
     matching_preset, preset, Convention, Granularity, QuantSpec, Rounding, GROUP_SIZES, MAX_BITS,
-    MIN_BITS, PRESETS,
+    MAX_GROUP_SIZE, MIN_BITS, PRESETS,
 };
 
 const CUSTOM: &str = "custom";
@@ -168,12 +168,15 @@ pub fn SchemeDetails() -> impl IntoView {
                         on:change=move |ev| {
                             let text = event_target_value(&ev);
                             match text.trim().parse::<usize>() {
-                                Ok(g) if g >= 1 => {
+                                Ok(g) if (1..=MAX_GROUP_SIZE).contains(&g) => {
                                     group_error.set(None);
                                     state.group_size.set(g);
                                 }
+                                _ if text.trim().is_empty() => group_error.set(Some(format!(
+                                    "expected a whole number of elements from 1 to {MAX_GROUP_SIZE}, found an empty field"
+                                ))),
                                 _ => group_error.set(Some(format!(
-                                    "expected a whole number of elements ≥ 1, found \"{}\"", text.trim()
+                                    "expected a whole number of elements from 1 to {MAX_GROUP_SIZE}, found \"{}\"", text.trim()
                                 ))),
                             }
                         } />
@@ -233,9 +236,13 @@ fn Rules() -> impl IntoView {
                 let s = state.spec.get();
                 let (qmin, qmax) = s.quantizer_range();
                 let (smin, smax) = s.saturation_range();
+                let who = if s.own_rule() {
+                    s.convention.name().to_string()
+                } else {
+                    format!("{} (ONNX Runtime's rule for this grid)", s.convention.name())
+                };
                 format!(
-                    "Rules in use: {} · grid [{qmin}, {qmax}], saturating at [{smin}, {smax}] · {} · {}",
-                    s.convention.name(),
+                    "Rules in use: {who} · grid [{qmin}, {qmax}], saturating at [{smin}, {smax}] · {} · {}",
                     s.rounding.label(),
                     state.method.get().label()
                 )
@@ -245,7 +252,16 @@ fn Rules() -> impl IntoView {
                 let focus = state.focus.get();
                 view! {
                     <ul>
-                        {s.convention.rules().iter().map(|r| view! { <li>{*r}</li> }).collect_view()}
+                        {(!s.own_rule()).then(|| view! {
+                            <li class="warn" data-testid="rule-fallback">{format!(
+                                "{} defines no rule for {} {} grids: the scale and zero point below follow ONNX Runtime's rule",
+                                s.convention.name(),
+                                if s.symmetric { "symmetric" } else { "asymmetric" },
+                                if s.signed { "signed" } else { "unsigned" },
+                            )}</li>
+                        })}
+                        {if s.own_rule() { s.convention.rules() } else { Convention::OnnxRuntime.rules() }
+                            .iter().map(|r| view! { <li>{*r}</li> }).collect_view()}
                         {(s.rounding != s.convention.default_rounding()).then(|| view! {
                             <li class="warn">{format!("rounding changed to {} ({} rounds {})", s.rounding.label(), s.convention.name(), s.convention.default_rounding().label())}</li>
                         })}

@@ -26,7 +26,7 @@ pub fn TensorInfo() -> impl IntoView {
                 ),
             };
             let shape = format::shape(&cur.shape);
-            let n = format::count(cur.len());
+            let n = format::plural(cur.len(), "value", "values");
             let dtype = cur.dtype.clone();
             let memory = cur.memory_bytes;
             let (read_ms, decode_ms) = (cur.read_ms, cur.decode_ms);
@@ -38,7 +38,7 @@ pub fn TensorInfo() -> impl IntoView {
                     <div class="facts">
                         <span>{detail}</span>
                         <span>"shape " <b data-testid="tensor-shape">{shape}</b></span>
-                        <span>{n} " values"</span>
+                        <span>{n}</span>
                         <span>{dtype}</span>
                         <span>
                             <b data-testid="channel-count">{move || report().map(|r| r.channels.len().to_string()).unwrap_or_default()}</b>
@@ -285,6 +285,10 @@ fn headline(r: &Report) -> String {
 
 fn channel_headline(r: &Report) -> String {
     let (pt, pc) = (r.per_tensor.msqe, r.per_channel.msqe);
+    if r.per_tensor.sums.count == 0 {
+        return "No finite values in this tensor: there is nothing to quantize or measure"
+            .to_string();
+    }
     if r.channels.len() == 1 {
         return "One channel along this axis: per-channel is the same as per-tensor".to_string();
     }

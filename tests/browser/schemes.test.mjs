@@ -173,7 +173,10 @@ test('scheme details change the numbers live; a changed detail makes the preset 
   await page.waitForSelector('text=expected a percentile between 50 and 100, found "120"');
   await page.fill('[data-testid=group-size-input]', '0');
   await page.press('[data-testid=group-size-input]', 'Enter');
-  await page.waitForSelector('text=expected a whole number of elements ≥ 1, found "0"');
+  await page.waitForSelector('text=expected a whole number of elements from 1 to 1048576, found "0"');
+  await page.fill('[data-testid=group-size-input]', '2000000');
+  await page.press('[data-testid=group-size-input]', 'Enter');
+  await page.waitForSelector('text=expected a whole number of elements from 1 to 1048576, found "2000000"');
   // Still usable: another preset recomputes everything.
   const before = await value(page, 'msqe-per-tensor');
   await page.selectOption('[data-testid=preset-select]', 'tflite-int8');
