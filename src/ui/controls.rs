@@ -253,7 +253,9 @@ fn ChannelPicker() -> impl IntoView {
             .map(|r| r.channels.len())
             .unwrap_or(0)
     };
+    let channel_error = RwSignal::new(None::<String>);
     let set = move |c: usize| {
+        channel_error.set(None);
         let n = count();
         if n > 0 {
             state.channel.set(c.min(n - 1));
@@ -291,17 +293,33 @@ fn ChannelPicker() -> impl IntoView {
                     prop:value=move || state.channel.get().to_string()
                     on:change=move |ev| {
                         // Any way of writing a whole number ("12", "1e3") selects that channel.
-                        let typed = event_target_value(&ev).trim().parse::<f64>().ok();
+                        let text = event_target_value(&ev);
+                        let typed = text.trim().parse::<f64>().ok();
+                        let last = count().saturating_sub(1);
                         match typed.filter(|v| *v >= 0.0 && v.fract() == 0.0) {
-                            Some(c) => set(c.min(usize::MAX as f64) as usize),
-                            // Not a number: put the current channel back in the box.
-                            None => state.channel.update(|_| ()),
+                            Some(c) if c <= last as f64 => {
+                                channel_error.set(None);
+                                set(c as usize);
+                            }
+                            // Not a channel: say so, and put the current channel back in the box.
+                            _ => {
+                                let found = if text.trim().is_empty() {
+                                    "an empty field".to_string()
+                                } else {
+                                    format!("\"{}\"", text.trim())
+                                };
+                                channel_error.set(Some(format!(
+                                    "expected a channel number from 0 to {last}, found {found}"
+                                )));
+                                state.channel.update(|_| ());
+                            }
                         }
                     } />
                 <button aria-label="Next channel" on:click=move |_| set(state.channel.get_untracked() + 1)>"▶"</button>
                 <button class="jump" on:click=move |_| pick(false) title="The channel with the smallest non-zero range">"narrowest"</button>
                 <button class="jump" on:click=move |_| pick(true) title="The channel with the largest range">"widest"</button>
             </div>
+            {move || channel_error.get().map(|e| view! { <span class="hint error" role="alert" data-testid="channel-error">{e}</span> })}
         </div>
     }
 }

@@ -152,6 +152,14 @@ test('preset, axis and channel controls recompute; clicking a chart selects a ch
   await page.fill('[data-testid=channel-input]', '494');
   await page.press('[data-testid=channel-input]', 'Enter');
   await page.waitForFunction(() => document.querySelector('[data-testid=selected-channel]').textContent.startsWith('Channel 494'));
+  // A channel that does not exist: a message, and the selection stays.
+  await page.fill('[data-testid=channel-input]', '5000');
+  await page.press('[data-testid=channel-input]', 'Enter');
+  await page.waitForSelector('text=expected a channel number from 0 to 1151, found "5000"');
+  assert.equal(await page.inputValue('[data-testid=channel-input]'), '494');
+  await page.fill('[data-testid=channel-input]', '12');
+  await page.press('[data-testid=channel-input]', 'Enter');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=channel-error]'));
   assert.deepEqual(page.problems, [], 'console errors');
   await page.close();
 });
