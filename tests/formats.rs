@@ -276,6 +276,15 @@ fn refusals() -> Vec<(&'static str, FormatError)> {
         ),
         ("broken safetensors", open(&st)),
         (
+            "safetensors without tensors",
+            open(&{
+                let header = br#"{"__metadata__":{"format":"pt"}}"#;
+                let mut b = (header.len() as u64).to_le_bytes().to_vec();
+                b.extend_from_slice(header);
+                b
+            }),
+        ),
+        (
             "no such tensor",
             formats::open(&two, Some("nope")).unwrap_err(),
         ),
@@ -304,7 +313,7 @@ fn every_refusal_is_documented_word_for_word_in_docs_inputs_md() {
         "docs/INPUTS.md lacks:\n{}",
         missing.join("\n")
     );
-    assert_eq!(kinds.len(), 17, "one input per kind of refusal");
+    assert_eq!(kinds.len(), 18, "one input per kind of refusal");
 }
 
 /// Fuzzing found a 300-byte header (nested braces, runs of backslashes) on which the header parser

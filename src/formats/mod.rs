@@ -107,6 +107,8 @@ pub enum FormatError {
     BadArchive { reason: String },
     #[error("the archive holds no arrays (no .npy members)")]
     EmptyArchive,
+    #[error("the .safetensors file holds no tensors (its header lists none besides __metadata__)")]
+    NoTensors,
     #[error("not a valid .safetensors file: {reason}")]
     BadSafetensors { reason: String },
     #[error("the file has no tensor named '{name}'")]

@@ -53,7 +53,7 @@ pub fn members(bytes: &[u8]) -> Result<Vec<Member>, FormatError> {
         })
         .collect();
     if out.is_empty() {
-        return Err(FormatError::EmptyArchive);
+        return Err(FormatError::NoTensors);
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
