@@ -431,3 +431,20 @@ fn in_place_npy_reads_every_file_as_the_copying_reader() {
         ["3 bytes after the array data were ignored (NumPy ignores them too)"]
     );
 }
+
+/// A header dict with text after it: one line naming where and what, not the parser's drawing.
+#[test]
+fn a_header_with_trailing_text_is_refused_in_one_line() {
+    let bytes = npy_with(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } trailing",
+        &[0; 8],
+    );
+    let e = formats::open(&bytes, None).unwrap_err().to_string();
+    assert!(!e.contains('\n'), "{e}");
+    assert!(
+        e.starts_with(
+            "malformed .npy header: the header is not a Python dict literal at character "
+        ),
+        "{e}"
+    );
+}

@@ -55,7 +55,7 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, FormatError> {
     }
     let header = NpyHeader::from_reader(Cursor::new(&bytes[..header_end])).map_err(|e| {
         FormatError::BadHeader {
-            reason: e.to_string(),
+            reason: header_reason(&e.to_string()),
         }
     })?;
     let (elem, big_endian) = element_type(&header.dtype())?;
@@ -92,6 +92,33 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, FormatError> {
         elements,
         descr: header.dtype().descr(),
     })
+}
+
+/// npyz's refusal in one line: its literal parser reports a syntax error as a multi-line drawing
+/// (`--> 1:58`, the header text, a caret, `= expected EOI`); that becomes where and what.
+fn header_reason(raw: &str) -> String {
+    if !raw.contains('\n') {
+        return raw.to_string();
+    }
+    let at = raw
+        .split("-->")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|pos| pos.split(':').nth(1))
+        .map(|col| format!(" at character {col}"))
+        .unwrap_or_default();
+    let expected = raw
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .map(|e| {
+            if e == "expected EOI" {
+                " (nothing may follow the closing brace)".to_string()
+            } else {
+                format!(" ({e})")
+            }
+        })
+        .unwrap_or_default();
+    format!("the header is not a Python dict literal{at}{expected}")
 }
 
 /// A `.npy` version 1.0 file from a header dict literal and raw data: the header is padded with
