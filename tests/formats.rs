@@ -448,3 +448,20 @@ fn a_header_with_trailing_text_is_refused_in_one_line() {
         "{e}"
     );
 }
+
+/// A multi-tensor file with no readable member is refused as picking its first member would be
+/// (here: an `.npz` holding only an object array), not as a malformed `.npy` header.
+#[test]
+fn a_file_with_no_readable_member_is_refused_as_that_member() {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("x.npy", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(&file("tests/bugcases/09_object.npy"))
+        .unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    let first = formats::open(&bytes, None).unwrap_err().to_string();
+    let picked = formats::open(&bytes, Some("x")).unwrap_err().to_string();
+    assert_eq!(first, picked);
+    assert!(first.starts_with("member 'x': object arrays"), "{first}");
+}

@@ -185,16 +185,9 @@ pub fn open(bytes: &[u8], member: Option<&str>) -> Result<Opened, FormatError> {
         Some(m) => m.to_string(),
         None => match default_member(&members) {
             Some(m) => m.name.clone(),
-            // Nothing readable: report the first member's problem.
-            None => {
-                let m = &members[0];
-                return Err(FormatError::InMember {
-                    name: m.name.clone(),
-                    error: Box::new(FormatError::BadHeader {
-                        reason: m.problem.clone().unwrap_or_default(),
-                    }),
-                });
-            }
+            // Nothing readable: reading the first member gives its refusal, worded as when it
+            // is picked.
+            None => members[0].name.clone(),
         },
     };
     let loaded = match container {
