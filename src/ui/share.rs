@@ -231,8 +231,18 @@ fn post_heights(id: Option<String>) -> Option<Rc<dyn Fn()>> {
 /// Copies `text` to the clipboard; where the clipboard is not available (a sandboxed frame, an
 /// old browser) the text in `area` is selected for the user to copy. Returns what happened.
 async fn copy(text: String, area: Option<web_sys::HtmlTextAreaElement>) -> &'static str {
+    // A browser may hold the clipboard promise open (a permission prompt, a headless browser):
+    // after 1.5 s the text is selected instead, so the button always answers.
     let written = match clipboard_write(&text) {
-        Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
+        Some(p) => {
+            let late = js_sys::Promise::new(&mut |_, reject| {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&reject, 1500);
+                }
+            });
+            let first = js_sys::Promise::race(&js_sys::Array::of2(&p, &late));
+            wasm_bindgen_futures::JsFuture::from(first).await.is_ok()
+        }
         None => false,
     };
     if written {
@@ -298,6 +308,7 @@ fn CopyBox(
     let on_copy = move |_| {
         let t = text.get_untracked();
         let a = area.get_untracked();
+        status.set("Copying…");
         leptos::task::spawn_local(async move {
             status.set(copy(t, a).await);
         });
