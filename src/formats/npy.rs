@@ -170,12 +170,18 @@ pub fn read_npy_owned(file: FileBytes) -> Result<Loaded, FormatError> {
         Vec::new()
     };
     let values = file.into_f32_le(h.data_start, h.elements as usize);
+    loaded(h, values, notes)
+}
+
+/// The tensor the header describes, from its decoded C-order values.
+fn loaded(h: Header, values: Vec<f32>, notes: Vec<String>) -> Result<Loaded, FormatError> {
+    let dtype = format!("{} ({})", h.elem.name(), h.descr);
     let tensor = Tensor::new(h.shape, values).map_err(|e| FormatError::BadHeader {
         reason: e.to_string(),
     })?;
     Ok(Loaded {
         tensor,
-        dtype: format!("{} ({})", h.elem.name(), h.descr),
+        dtype,
         notes,
     })
 }
@@ -214,14 +220,7 @@ pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
     } else {
         values
     };
-    let tensor = Tensor::new(h.shape, values).map_err(|e| FormatError::BadHeader {
-        reason: e.to_string(),
-    })?;
-    Ok(Loaded {
-        tensor,
-        dtype: format!("{} ({})", h.elem.name(), h.descr),
-        notes,
-    })
+    loaded(h, values, notes)
 }
 
 /// Checks magic, version and header length; returns where the header text starts and ends
