@@ -119,11 +119,8 @@ fn finite(v: f32) -> f32 {
 /// convention (see [`Convention`] for each framework's rules and sources). Never NaN or infinite.
 pub fn params_for_range(spec: &QuantSpec, rmin: f32, rmax: f32) -> QParams {
     let (qmin, qmax) = spec.quantizer_range();
-    if !spec.own_rule() {
-        // A grid the convention does not define (see QuantSpec::own_rule): ONNX Runtime's rule.
-        return scale_zero_point(rmin, rmax, qmin, qmax, spec.symmetric, None);
-    }
-    match (spec.convention, spec.symmetric) {
+    // A grid the convention does not define is computed by ONNX Runtime's rule (`own_rule`).
+    match (spec.rule_convention(), spec.symmetric) {
         (Convention::OnnxRuntime, _) | (Convention::TensorRt | Convention::Ggml, false) => {
             scale_zero_point(rmin, rmax, qmin, qmax, spec.symmetric, None)
         }

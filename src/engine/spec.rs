@@ -229,6 +229,16 @@ impl QuantSpec {
         }
     }
 
+    /// The convention whose rules compute this spec's scale and zero point: its own, or ONNX
+    /// Runtime's for a grid it does not define (see [`QuantSpec::own_rule`]).
+    pub fn rule_convention(&self) -> Convention {
+        if self.own_rule() {
+            self.convention
+        } else {
+            Convention::OnnxRuntime
+        }
+    }
+
     /// Symmetric int8 on the narrow grid `[-127, 127]`: `scale = max|x| / 127`, zero point 0.
     /// The weight convention of ONNX Runtime, TFLite and TensorRT (ONNX Runtime's arithmetic).
     pub const SYMMETRIC_INT8: QuantSpec = QuantSpec {

@@ -260,15 +260,14 @@ fn Rules() -> impl IntoView {
                                 if s.signed { "signed" } else { "unsigned" },
                             )}</li>
                         })}
-                        {if s.own_rule() { s.convention.rules() } else { Convention::OnnxRuntime.rules() }
-                            .iter().map(|r| view! { <li>{*r}</li> }).collect_view()}
+                        {s.rule_convention().rules().iter().map(|r| view! { <li>{*r}</li> }).collect_view()}
                         {(s.rounding != s.convention.default_rounding()).then(|| view! {
                             <li class="warn">{format!("rounding changed to {} ({} rounds {})", s.rounding.label(), s.convention.name(), s.convention.default_rounding().label())}</li>
                         })}
                         <li>{format!("range method, {}: {}", state.method.get().label(), state.method.get().describe())}</li>
                         <li>{format!("{} is what this preset deploys; all three granularities are measured side by side", focus_label(focus, state.group_size.get()))}</li>
                     </ul>
-                    <p class="hint">"Sources: " {s.convention.sources()}</p>
+                    <p class="hint">"Sources: " {s.rule_convention().sources()}</p>
                 }
             }}
         </details>

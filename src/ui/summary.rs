@@ -76,7 +76,7 @@ fn warnings(r: &Report) -> Vec<String> {
         out.push(format!(
             "{} no finite values: {}, and no error to measure",
             format::plural(none, "channel has", "channels have"),
-            r.spec.convention.zero_range_rule()
+            r.spec.rule_convention().zero_range_rule()
         ));
     }
     if r.shape.len() == 1 && r.channels.len() > 1 {
@@ -100,7 +100,7 @@ fn warnings(r: &Report) -> Vec<String> {
             format::plural(zeros, "all-zero channel", "all-zero channels"),
             first.join(", "),
             if zeros > 5 { ", …" } else { "" },
-            r.spec.convention.zero_range_rule()
+            r.spec.rule_convention().zero_range_rule()
         ));
     }
     let tiny = r
@@ -112,7 +112,7 @@ fn warnings(r: &Report) -> Vec<String> {
         out.push(format!(
             "{} a range too small for a float32 scale (below 1.2e-38 per step, subnormal values): {}",
             format::plural(tiny, "channel has", "channels have"),
-            r.spec.convention.zero_range_rule()
+            r.spec.rule_convention().zero_range_rule()
         ));
     }
     out
