@@ -99,6 +99,8 @@ pub struct Service {
     tensor: Option<Tensor>,
     file: FileBytes,
     report: Option<Report>,
+    /// What analyses of this tensor share (its histogram), kept until the next tensor.
+    memo: analysis::TensorMemo,
 }
 
 impl Service {
@@ -134,7 +136,7 @@ impl Service {
                 let Some(t) = &self.tensor else {
                     return Response::Report(Err("no tensor is open".to_string()));
                 };
-                let r = analysis::analyze_with_progress(t, axis as isize, &opts, progress)
+                let r = analysis::analyze_memo(t, axis as isize, &opts, &mut self.memo, progress)
                     .map_err(|e| e.to_string());
                 // The page gets the report without its groups (see Report::without_groups);
                 // the service keeps them, for channel views and the .npz export.
@@ -233,6 +235,7 @@ impl Service {
             bytes
         };
         self.tensor = Some(tensor);
+        self.memo = analysis::TensorMemo::default();
         self.report = None;
         Ok(info)
     }

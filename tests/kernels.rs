@@ -106,7 +106,45 @@ fn quantizers() -> Vec<Quantizer> {
             rounding: Rounding::HalfUp,
             ..Quantizer::onnx(1.0 / 3.0, -5, -8, 7)
         },
+        // 16-bit grids: (q − zp)² needs all 32 bits of a lane.
+        Quantizer::onnx(0.001, 0, 0, 65535),
+        Quantizer::onnx(0.0001, -7, -32768, 32767),
     ]
+}
+
+/// Long slices on wide grids, where the SIMD kernel's exact `Σ(q − zp)²` spills its 32-bit lanes
+/// into 64-bit ones every few vectors (16 bits) or thousands (10 bits).
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn long_slices_on_wide_grids_match_the_reference() {
+    let x = noise(300_001, 9, 40.0);
+    for q in [
+        Quantizer::onnx(0.001, 0, 0, 65535),
+        Quantizer::onnx(0.0013, 3, -32768, 32767),
+        Quantizer::onnx(0.08, 0, -512, 511),
+        Quantizer::onnx(0.3, 0, -128, 127),
+    ] {
+        let got = kernels::quant_error(&x, &q);
+        let want = reference_error(&x, &q);
+        assert!(
+            close(got.sum_sq_err, want.sum_sq_err),
+            "{q:?}: {got:?} vs {want:?}"
+        );
+        assert!(
+            close(got.sum_sq_xhat, want.sum_sq_xhat),
+            "{q:?}: {got:?} vs {want:?}"
+        );
+        assert_eq!(got.max_abs_err, want.max_abs_err, "{q:?}");
+        assert_eq!(got.count, want.count, "{q:?}");
+        #[cfg(target_arch = "wasm32")]
+        {
+            use quantlens::engine::kernels::{scalar, simd128};
+            let (a, b) = (simd128::quant_error(&x, &q), scalar::quant_error(&x, &q));
+            assert_eq!(a.sum_sq_err.to_bits(), b.sum_sq_err.to_bits(), "{q:?}");
+            assert_eq!(a.sum_sq_xhat.to_bits(), b.sum_sq_xhat.to_bits(), "{q:?}");
+            assert_eq!(a.max_abs_err.to_bits(), b.max_abs_err.to_bits(), "{q:?}");
+        }
+    }
 }
 
 /// QuantizeLinear in float64: the float32 quotient (a correctly rounded division, which is what
@@ -133,12 +171,20 @@ fn reference_code(x: f32, q: &Quantizer) -> i32 {
 fn reference_error(x: &[f32], q: &Quantizer) -> ErrorSums {
     let mut s = ErrorSums::default();
     for &v in x.iter().filter(|v| v.is_finite()) {
-        let xhat =
-            ((reference_code(v, q) - q.zero_point) as f32 * q.scale).clamp(-f32::MAX, f32::MAX);
-        let e = f64::from(v) - f64::from(xhat);
+        let steps = reference_code(v, q) - q.zero_point;
+        let xhat = (steps as f32 * q.scale).clamp(-f32::MAX, f32::MAX);
+        // The kernels' definition: the float32 difference, the float64 one only where it overflows.
+        let e32 = v - xhat;
+        let e = if e32.is_finite() {
+            f64::from(e32)
+        } else {
+            f64::from(v) - f64::from(xhat)
+        };
         s.sum_sq_err += e * e;
         s.sum_sq_x += f64::from(v) * f64::from(v);
-        s.sum_sq_xhat += f64::from(xhat) * f64::from(xhat);
+        // The grid value (q − zp) · scale, squared in float64.
+        let g = f64::from(steps) * f64::from(q.scale);
+        s.sum_sq_xhat += g * g;
         s.max_abs_err = s.max_abs_err.max(e.abs());
         s.count += 1;
     }

@@ -145,6 +145,44 @@ fn answers_equal_the_engine_bit_for_bit() {
     assert_eq!(npz, export::quantized_npz(&tensor, &report, &meta).unwrap());
 }
 
+/// The service keeps the tensor's histogram between analyses: other axes and schemes, and the
+/// next tensor opened, still get exactly the engine's report.
+#[test]
+fn analyses_after_the_first_and_of_the_next_tensor_equal_the_engine() {
+    let mut s = Service::new();
+    for rel in [
+        SAMPLE,
+        "assets/samples/ppocrv4_det__conv2d_412_depthwise.npy",
+    ] {
+        let bytes = file(rel);
+        let tensor = formats::open(&bytes, None).unwrap().loaded.tensor;
+        let open = Request::Open {
+            label: String::new(),
+            member: None,
+        };
+        assert!(matches!(
+            ask(&mut s, open, Some(bytes)),
+            Response::Opened(Ok(_))
+        ));
+        for (axis, preset) in [(0usize, 0), (0, 3), (2, 1), (1, 5), (0, 0)] {
+            let o = Options {
+                group_size: 16,
+                ..Options::new(PRESETS[preset].spec)
+            };
+            let expected = analysis::analyze_with(&tensor, axis as isize, &o).unwrap();
+            let Response::Report(Ok(r)) = ask(&mut s, Request::Analyze { axis, opts: o }, None)
+            else {
+                panic!("analysis failed")
+            };
+            assert_eq!(
+                *r,
+                expected.without_groups(),
+                "{rel} axis {axis} preset {preset}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_refused_file_keeps_the_tensor_shown() {
     let mut s = Service::new();

@@ -413,14 +413,6 @@ impl LevelCounter {
     fn clear(&mut self) {
         self.seen.fill(0);
     }
-    fn mark(&mut self, codes: &[i32]) {
-        for &c in codes {
-            // Codes are saturated to the grid, so always in the table; a stray one is ignored.
-            if let Some(s) = self.seen.get_mut((c - self.lo) as usize) {
-                *s = 1;
-            }
-        }
-    }
     fn count_marked(&self) -> u32 {
         // Each byte is 0 or 1: a word's set bits count its marked bytes.
         self.seen
@@ -430,20 +422,18 @@ impl LevelCounter {
             })
             .sum()
     }
-    /// Distinct codes among `codes` (of `finite` values only: callers pass codes of finite values).
-    fn distinct(&mut self, codes: &[i32]) -> u32 {
-        if codes.len() * 8 < self.seen.len() / 8 {
-            // Few codes on a wide grid (16 bits): sorting them is cheaper than the table.
-            self.sorted.clear();
-            self.sorted.extend_from_slice(codes);
-            self.sorted.sort_unstable();
-            self.sorted.dedup();
-            self.sorted.len() as u32
-        } else {
-            self.clear();
-            self.mark(codes);
-            self.count_marked()
-        }
+    /// Whether `n` codes are few for the grid (16 bits): sorting them is then cheaper than
+    /// clearing and counting the table.
+    fn few(&self, n: usize) -> bool {
+        n * 8 < self.seen.len() / 8
+    }
+    /// Distinct codes among a few `codes` (of finite values only), by sorting.
+    fn distinct_few(&mut self, codes: &[i32]) -> u32 {
+        self.sorted.clear();
+        self.sorted.extend_from_slice(codes);
+        self.sorted.sort_unstable();
+        self.sorted.dedup();
+        self.sorted.len() as u32
     }
 }
 
@@ -473,12 +463,10 @@ fn measure(
     mark_tensor: Option<&mut LevelCounter>,
 ) -> Granule {
     let q = quantizer(spec, &params);
-    s.codes.resize(values.len(), 0);
-    let err = kernels::quant_error_codes(values, &q, &mut s.codes);
     let (lo, hi) = clip;
     // `range` is these values' own (finite min/max, non-finite count): when the clip range holds
-    // it, nothing is clipped, and when every value is finite every code counts. Both hold for
-    // min-max ranges of finite data, so the common case takes no extra pass over the values.
+    // it, nothing is clipped. That holds for min-max ranges, so the common case takes no extra
+    // pass over the values.
     let may_clip = range.min <= range.max && (range.min < lo || range.max > hi);
     let mut clipped = 0;
     if may_clip {
@@ -487,36 +475,33 @@ fn measure(
             .filter(|v| v.is_finite() && (**v < lo || **v > hi))
             .count();
     }
-    if !s.count_levels {
-        return Granule {
-            clip,
-            params,
-            err,
-            clipped,
-            levels: 0,
+    let (err, levels) = if !s.count_levels {
+        (kernels::quant_error(values, &q), 0)
+    } else if let Some(t) = mark_tensor {
+        // A channel's share of the per-tensor granule: its levels count toward the tensor's (its
+        // own count would be unused).
+        (kernels::quant_error_marks(values, &q, t.lo, &mut t.seen), 0)
+    } else if counter.few(values.len()) {
+        s.codes.resize(values.len(), 0);
+        let err = kernels::quant_error_codes(values, &q, &mut s.codes);
+        let codes: &[i32] = if range.nonfinite == 0 {
+            &s.codes
+        } else {
+            s.finite_codes.clear();
+            s.finite_codes.extend(
+                values
+                    .iter()
+                    .zip(&s.codes)
+                    .filter(|(v, _)| v.is_finite())
+                    .map(|(_, &c)| c),
+            );
+            &s.finite_codes
         };
-    }
-    let codes: &[i32] = if range.nonfinite == 0 {
-        &s.codes
+        (err, counter.distinct_few(codes))
     } else {
-        s.finite_codes.clear();
-        s.finite_codes.extend(
-            values
-                .iter()
-                .zip(&s.codes)
-                .filter(|(v, _)| v.is_finite())
-                .map(|(_, &c)| c),
-        );
-        &s.finite_codes
-    };
-    // A channel's share of the per-tensor granule: its codes count toward the tensor's levels
-    // (its own count would be unused).
-    let levels = match mark_tensor {
-        Some(t) => {
-            t.mark(codes);
-            0
-        }
-        None => counter.distinct(codes),
+        counter.clear();
+        let err = kernels::quant_error_marks(values, &q, counter.lo, &mut counter.seen);
+        (err, counter.count_marked())
     };
     Granule {
         clip,
@@ -560,7 +545,7 @@ pub fn analyze(tensor: &Tensor, axis: isize, spec: QuantSpec) -> Result<Report, 
 }
 
 pub fn analyze_with(tensor: &Tensor, axis: isize, opts: &Options) -> Result<Report, EngineError> {
-    analyze_inner(tensor, axis, opts, true, &mut |_| {})
+    analyze_inner(tensor, axis, opts, true, None, &mut |_| {})
 }
 
 /// [`analyze_with`], telling `progress` the fraction of channels done (at most every 1 %).
@@ -570,7 +555,27 @@ pub fn analyze_with_progress(
     opts: &Options,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Report, EngineError> {
-    analyze_inner(tensor, axis, opts, true, progress)
+    analyze_inner(tensor, axis, opts, true, None, progress)
+}
+
+/// What every analysis of one tensor shares, whatever the axis and scheme: the whole-tensor
+/// histogram (its bins span the tensor's range). A memo belongs to one tensor: start a new one
+/// (`TensorMemo::default()`) for the next.
+#[derive(Debug, Default, Clone)]
+pub struct TensorMemo {
+    histogram: Option<Histogram>,
+}
+
+/// [`analyze_with_progress`] that takes the tensor's histogram from `memo` (filling it on the
+/// first call), so a control change does not count 16 M values into the same bins again.
+pub fn analyze_memo(
+    tensor: &Tensor,
+    axis: isize,
+    opts: &Options,
+    memo: &mut TensorMemo,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Report, EngineError> {
+    analyze_inner(tensor, axis, opts, true, Some(memo), progress)
 }
 
 fn analyze_inner(
@@ -578,6 +583,7 @@ fn analyze_inner(
     axis: isize,
     opts: &Options,
     details: bool,
+    memo: Option<&mut TensorMemo>,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Report, EngineError> {
     let spec = opts.spec;
@@ -646,11 +652,15 @@ fn analyze_inner(
         layout.channels * per_channel_groups
     });
     // The whole-tensor histogram is filled in this pass, channel by channel.
-    let mut histogram = if details {
-        let (lo, hi) = histogram::bounds(range.min, range.max);
-        Histogram::empty(lo, hi, TENSOR_HISTOGRAM_BINS)
-    } else {
-        Histogram::empty(0.0, 1.0, 1)
+    let known = memo.as_deref().and_then(|m| m.histogram.clone());
+    let fill_histogram = details && known.is_none();
+    let mut histogram = match known {
+        Some(h) if details => h,
+        _ if details => {
+            let (lo, hi) = histogram::bounds(range.min, range.max);
+            Histogram::empty(lo, hi, TENSOR_HISTOGRAM_BINS)
+        }
+        _ => Histogram::empty(0.0, 1.0, 1),
     };
     let mut t_tensor = Totals::default();
     let mut t_channel = Totals::default();
@@ -664,7 +674,7 @@ fn analyze_inner(
             progress(c as f64 / layout.channels as f64);
         }
         let values = channel_values(tensor, data, layout, c, &mut values_buf);
-        if details {
+        if fill_histogram {
             histogram.add(values);
         }
         // Per tensor: the channel's share of the one granule.
@@ -736,6 +746,11 @@ fn analyze_inner(
                 channels[c].groups = gi..gi + 1;
             }
             groups.push(g);
+        }
+    }
+    if fill_histogram {
+        if let Some(m) = memo {
+            m.histogram = Some(histogram.clone());
         }
     }
     let tensor_granule = Granule {
@@ -829,7 +844,7 @@ pub fn sweep(
                 },
                 ..*opts
             };
-            let r = analyze_inner(tensor, axis, &o, false, &mut |_| {})?;
+            let r = analyze_inner(tensor, axis, &o, false, None, &mut |_| {})?;
             let sums = [&r.per_tensor, &r.per_channel, &r.per_group];
             Ok(SweepPoint {
                 bits: b,

@@ -10,8 +10,11 @@
 //! - dequantize: `x̂ = f32(q - zero_point) * scale` (ONNX DequantizeLinear);
 //! - the error measurement saturates x̂ at ±f32::MAX (DequantizeLinear's float32 product can round
 //!   to infinity within one step of f32::MAX), so error figures stay finite;
-//! - sums of squares are accumulated in float64 in four interleaved lanes (element `i` goes to lane
-//!   `i % 4`), combined as `(l0 + l1) + (l2 + l3)`: one summation order for every build.
+//! - the error of a value is `e = x − x̂` in float32 ([`scalar::error_of`]: exact unless the value is
+//!   clipped), squared in float64 (exact); `Σe²` and `Σx²` are accumulated in float64 in four
+//!   interleaved lanes (element `i` goes to lane `i % 4`), combined as `(l0 + l1) + (l2 + l3)`: one
+//!   summation order for every build; `Σx̂²` is `scale² · Σ(q − zero_point)²` with the integer sum
+//!   exact, so any order gives the same bits.
 
 pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -113,7 +116,8 @@ pub struct ErrorSums {
     pub sum_sq_err: f64,
     /// `Σ x²` in float64 (for SQNR).
     pub sum_sq_x: f64,
-    /// `Σ x̂²` in float64 (for the cosine similarity).
+    /// `Σ x̂²` in float64 (for the cosine similarity): `scale² · Σ(q − zero_point)²`, the grid values
+    /// squared exactly (the float32 x̂ of DequantizeLinear differs by at most one rounding).
     pub sum_sq_xhat: f64,
     /// `max |x - x̂|`.
     pub max_abs_err: f64,
@@ -158,3 +162,4 @@ dispatch!(quantize(x: &[f32], qz: &Quantizer, out: &mut [i32]) -> ());
 dispatch!(dequantize(q: &[i32], qz: &Quantizer, out: &mut [f32]) -> ());
 dispatch!(quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums);
 dispatch!(quant_error_codes(x: &[f32], qz: &Quantizer, codes: &mut [i32]) -> ErrorSums);
+dispatch!(quant_error_marks(x: &[f32], qz: &Quantizer, lo: i32, marks: &mut [u8]) -> ErrorSums);

@@ -36,7 +36,7 @@ pub fn quantize_one(v: f32, qz: &Quantizer) -> i32 {
         Step::Multiply(m) => v * m,
     };
     let r = match qz.rounding {
-        Rounding::HalfEven => t.round_ties_even(),
+        Rounding::HalfEven => round_half_even(t),
         Rounding::HalfAway => t.round(),
         Rounding::HalfUp => round_half_up(t),
     } + qz.zero_point as f32;
@@ -53,6 +53,27 @@ pub fn quantize_one(v: f32, qz: &Quantizer) -> i32 {
         r
     };
     c as i32
+}
+
+/// Ties to even, equal to `f32::round_ties_even`. wasm has an instruction for it; on x86-64 without
+/// SSE4.1 the standard function is a library call, so the native build adds and subtracts 2²³
+/// (exact in round-to-nearest-even arithmetic for `|t| < 2²³`; larger floats are integers already).
+#[inline(always)]
+pub fn round_half_even(t: f32) -> f32 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        t.round_ties_even()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        const BIG: f32 = 8_388_608.0; // 2^23
+        if t.abs() < BIG {
+            let c = BIG.copysign(t);
+            ((t + c) - c).copysign(t)
+        } else {
+            t
+        }
+    }
 }
 
 /// Ties toward +∞, exactly: `floor(t)`, plus one when the (exact) fraction is at least 0.5.
@@ -102,7 +123,7 @@ pub fn quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums {
     for (i, &v) in x.iter().enumerate() {
         lanes.push(i, v, qz);
     }
-    lanes.finish()
+    lanes.finish(qz)
 }
 
 /// [`quant_error`] that also stores every code (non-finite values included) in `codes`
@@ -113,17 +134,56 @@ pub fn quant_error_codes(x: &[f32], qz: &Quantizer, codes: &mut [i32]) -> ErrorS
         *c = quantize_one(v, qz);
         lanes.push(i, v, qz);
     }
-    lanes.finish()
+    lanes.finish(qz)
 }
 
-/// The four float64 accumulation lanes of [`quant_error`], shared with the SIMD kernel's tail.
+/// [`quant_error`] that also marks the level of every finite value: `marks[q − lo] = 1` (a code
+/// outside the table marks nothing). Levels used = marked entries, counted by the caller.
+pub fn quant_error_marks(x: &[f32], qz: &Quantizer, lo: i32, marks: &mut [u8]) -> ErrorSums {
+    let mut lanes = ErrorLanes::default();
+    for (i, &v) in x.iter().enumerate() {
+        if v.is_finite() {
+            mark(marks, quantize_one(v, qz), lo);
+        }
+        lanes.push(i, v, qz);
+    }
+    lanes.finish(qz)
+}
+
+/// `marks[q − lo] = 1` when that entry exists.
+#[inline(always)]
+pub fn mark(marks: &mut [u8], q: i32, lo: i32) {
+    if let Some(m) = usize::try_from(i64::from(q) - i64::from(lo))
+        .ok()
+        .and_then(|k| marks.get_mut(k))
+    {
+        *m = 1;
+    }
+}
+
+/// The accumulators of [`quant_error`], shared with the SIMD kernel's tail: four float64 lanes for
+/// `Σe²` and `Σx²`, the exact integer `Σ(q − zp)²`, the largest `|e|` and the finite count.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ErrorLanes {
     pub err: [f64; 4],
     pub sq: [f64; 4],
-    pub sq_hat: [f64; 4],
+    /// `Σ (q − zero_point)²`, exact.
+    pub sq_steps: u64,
     pub max_abs: f64,
     pub count: usize,
+}
+
+/// `x − x̂` as the kernels define it: the float32 difference (exact whenever `x` lies within half a
+/// step of the grid, by Sterbenz' lemma; rounded once for a clipped value), or the float64 one
+/// where the float32 difference overflows.
+#[inline(always)]
+pub fn error_of(v: f32, xhat: f32) -> f64 {
+    let e = v - xhat;
+    if e.is_finite() {
+        f64::from(e)
+    } else {
+        f64::from(v) - f64::from(xhat)
+    }
 }
 
 impl ErrorLanes {
@@ -133,12 +193,14 @@ impl ErrorLanes {
         if !v.is_finite() {
             return;
         }
-        let xhat = saturate_finite(dequantize_one(quantize_one(v, qz), qz));
-        let e = f64::from(v) - f64::from(xhat);
+        let q = quantize_one(v, qz);
+        let xhat = saturate_finite(dequantize_one(q, qz));
+        let e = error_of(v, xhat);
         let lane = i & 3;
         self.err[lane] += e * e;
         self.sq[lane] += f64::from(v) * f64::from(v);
-        self.sq_hat[lane] += f64::from(xhat) * f64::from(xhat);
+        let d = i64::from(q) - i64::from(qz.zero_point);
+        self.sq_steps += (d * d) as u64;
         let a = e.abs();
         if a > self.max_abs {
             self.max_abs = a;
@@ -146,11 +208,12 @@ impl ErrorLanes {
         self.count += 1;
     }
 
-    pub fn finish(self) -> ErrorSums {
+    pub fn finish(self, qz: &Quantizer) -> ErrorSums {
+        let s = f64::from(qz.scale);
         ErrorSums {
             sum_sq_err: (self.err[0] + self.err[1]) + (self.err[2] + self.err[3]),
             sum_sq_x: (self.sq[0] + self.sq[1]) + (self.sq[2] + self.sq[3]),
-            sum_sq_xhat: (self.sq_hat[0] + self.sq_hat[1]) + (self.sq_hat[2] + self.sq_hat[3]),
+            sum_sq_xhat: self.sq_steps as f64 * (s * s),
             max_abs_err: self.max_abs,
             count: self.count,
         }

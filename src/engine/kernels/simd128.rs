@@ -215,66 +215,145 @@ pub fn dequantize(q: &[i32], qz: &Quantizer, out: &mut [f32]) {
 }
 
 pub fn quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums {
-    by_mode!(qz, error_impl(x, qz, &mut []))
+    by_mode!(qz, error_impl(x, qz, Out::None))
 }
 
 pub fn quant_error_codes(x: &[f32], qz: &Quantizer, codes: &mut [i32]) -> ErrorSums {
     let n = x.len().min(codes.len());
-    by_mode!(qz, error_impl(&x[..n], qz, &mut codes[..n]))
+    by_mode!(qz, error_impl(&x[..n], qz, Out::Codes(&mut codes[..n])))
 }
 
-/// The fused quantize + dequantize + error kernel; stores codes when `out` is not empty
-/// (it is then as long as `x`).
+pub fn quant_error_marks(x: &[f32], qz: &Quantizer, lo: i32, marks: &mut [u8]) -> ErrorSums {
+    by_mode!(qz, error_impl(x, qz, Out::Marks(lo, marks)))
+}
+
+/// What the fused kernel writes besides the sums: nothing, every code (as long as `x`), or the
+/// level of every finite value (`marks[q − lo] = 1`).
+enum Out<'a> {
+    None,
+    Codes(&'a mut [i32]),
+    Marks(i32, &'a mut [u8]),
+}
+
+/// The fused quantize + dequantize + error kernel.
+///
+/// The vector loop assumes what weights almost always are: finite values, a finite non-zero step
+/// factor (so no NaN after scaling) and products `(q − zp) · scale` that cannot overflow. The
+/// factor and the products are checked before the loop; a non-finite value shows as a non-finite
+/// float64 sum after it. Where an assumption fails, the scalar reference (which masks, selects and
+/// saturates value by value) computes the whole slice again, so the result is the reference's
+/// either way (codes are overwritten; marks are only ever set for finite values' true codes, so
+/// marking again changes nothing).
 #[inline(always)]
 fn error_impl<const MUL: bool, const MODE: u8>(
     x: &[f32],
     qz: &Quantizer,
-    out: &mut [i32],
+    mut out: Out,
 ) -> ErrorSums {
-    let store_codes = !out.is_empty();
+    let factor = match qz.step {
+        Step::Divide(d) => d,
+        Step::Multiply(m) => m,
+    };
+    let widest = (i64::from(qz.qmin) - i64::from(qz.zero_point))
+        .abs()
+        .max((i64::from(qz.qmax) - i64::from(qz.zero_point)).abs()) as u64;
+    let fits = widest as f64 * f64::from(qz.scale).abs() <= f64::from(f32::MAX);
+    if factor.is_finite() && factor != 0.0 && fits && widest <= 65_535 {
+        let fast = match &mut out {
+            Out::None => fast_error::<MUL, MODE, NONE>(x, qz, &mut [], 0, &mut [], widest),
+            Out::Codes(c) => fast_error::<MUL, MODE, CODES>(x, qz, c, 0, &mut [], widest),
+            Out::Marks(lo, m) => fast_error::<MUL, MODE, MARKS>(x, qz, &mut [], *lo, m, widest),
+        };
+        if let Some(sums) = fast {
+            return sums;
+        }
+    }
+    match out {
+        Out::None => scalar::quant_error(x, qz),
+        Out::Codes(c) => scalar::quant_error_codes(x, qz, c),
+        Out::Marks(lo, m) => scalar::quant_error_marks(x, qz, lo, m),
+    }
+}
+
+const NONE: u8 = 0;
+const CODES: u8 = 1;
+const MARKS: u8 = 2;
+
+/// The vector loop of [`error_impl`]; `None` when a sum came out non-finite (a non-finite value, or
+/// a float32 difference that overflowed).
+#[inline(always)]
+fn fast_error<const MUL: bool, const MODE: u8, const OUT: u8>(
+    x: &[f32],
+    qz: &Quantizer,
+    out: &mut [i32],
+    lo: i32,
+    marks: &mut [u8],
+    widest: u64,
+) -> Option<ErrorSums> {
+    let lo_v = i32x4_splat(lo);
     let n4 = x.len() / 4 * 4;
     let k = consts(qz);
     let zero = f64x2_splat(0.0);
-    let (mut err_lo, mut err_hi, mut sq_lo, mut sq_hi, mut max_lo, mut max_hi) =
-        (zero, zero, zero, zero, zero, zero);
-    let (mut hat_lo, mut hat_hi) = (zero, zero);
-    let mut finite = i32x4_splat(0);
+    let (mut err_lo, mut err_hi, mut sq_lo, mut sq_hi) = (zero, zero, zero, zero);
+    let mut max_e = f32x4_splat(0.0);
+    let (mut steps_lo, mut steps_hi) = (i64x2_splat(0), i64x2_splat(0));
+    // (q − zp)² < 2³² per lane: a block of `per_block` vectors cannot overflow a u32 lane.
+    // (8-bit grids take the constant: no division in front of a 32-value group.)
+    let per_block = if widest < 1024 {
+        4096
+    } else {
+        ((u64::from(u32::MAX) / (widest * widest)) as usize).max(1)
+    };
     let mut i = 0;
     while i < n4 {
-        let v = load(x, i);
-        let m = finite_mask(v);
-        let q = codes::<MUL, MODE>(v, &k);
-        if store_codes {
-            store_i32(out, i, q);
+        let end = n4.min(i + 4 * per_block);
+        let mut steps = i32x4_splat(0);
+        while i < end {
+            let v = load(x, i);
+            let y = if MUL {
+                f32x4_mul(v, k.factor)
+            } else {
+                f32x4_div(v, k.factor)
+            };
+            let r = match MODE {
+                AWAY => round_away(y),
+                UP => round_up(y),
+                _ => f32x4_nearest(y),
+            };
+            let q = i32x4_trunc_sat_f32x4(f32x4_pmin(k.hi, f32x4_pmax(k.lo, f32x4_add(r, k.zp_f))));
+            if OUT == CODES {
+                store_i32(out, i, q);
+            }
+            if OUT == MARKS {
+                // A non-finite value's lane gets an index past any table (all ones): no mark.
+                let idx = v128_or(i32x4_sub(q, lo_v), v128_not(finite_mask(v)));
+                for k in [
+                    i32x4_extract_lane::<0>(idx),
+                    i32x4_extract_lane::<1>(idx),
+                    i32x4_extract_lane::<2>(idx),
+                    i32x4_extract_lane::<3>(idx),
+                ] {
+                    if let Some(m) = marks.get_mut(k as u32 as usize) {
+                        *m = 1;
+                    }
+                }
+            }
+            let d = i32x4_sub(q, k.zp_i);
+            let e = f32x4_sub(v, f32x4_mul(f32x4_convert_i32x4(d), k.scale));
+            max_e = f32x4_pmax(max_e, f32x4_abs(e));
+            let e_lo = f64x2_promote_low_f32x4(e);
+            let e_hi = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 0, 1>(e, e));
+            err_lo = f64x2_add(err_lo, f64x2_mul(e_lo, e_lo));
+            err_hi = f64x2_add(err_hi, f64x2_mul(e_hi, e_hi));
+            let x_lo = f64x2_promote_low_f32x4(v);
+            let x_hi = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 0, 1>(v, v));
+            sq_lo = f64x2_add(sq_lo, f64x2_mul(x_lo, x_lo));
+            sq_hi = f64x2_add(sq_hi, f64x2_mul(x_hi, x_hi));
+            steps = i32x4_add(steps, i32x4_mul(d, d));
+            i += 4;
         }
-        let xhat = f32x4_mul(f32x4_convert_i32x4(i32x4_sub(q, k.zp_i)), k.scale);
-        // As scalar::saturate_finite: ±inf -> ±f32::MAX.
-        let xhat = f32x4_pmin(
-            f32x4_splat(f32::MAX),
-            f32x4_pmax(f32x4_splat(-f32::MAX), xhat),
-        );
-        let v_hi4 = i32x4_shuffle::<2, 3, 0, 1>(v, v);
-        let xhat_hi4 = i32x4_shuffle::<2, 3, 0, 1>(xhat, xhat);
-        let (x_lo, x_hi) = (f64x2_promote_low_f32x4(v), f64x2_promote_low_f32x4(v_hi4));
-        let (h_lo, h_hi) = (
-            f64x2_promote_low_f32x4(xhat),
-            f64x2_promote_low_f32x4(xhat_hi4),
-        );
-        let e_lo = f64x2_sub(x_lo, h_lo);
-        let e_hi = f64x2_sub(x_hi, h_hi);
-        // Non-finite lanes contribute +0.0 (their bits are masked to zero after the arithmetic).
-        let m_lo = i64x2_extend_low_i32x4(m);
-        let m_hi = i64x2_extend_high_i32x4(m);
-        err_lo = f64x2_add(err_lo, v128_and(f64x2_mul(e_lo, e_lo), m_lo));
-        err_hi = f64x2_add(err_hi, v128_and(f64x2_mul(e_hi, e_hi), m_hi));
-        sq_lo = f64x2_add(sq_lo, v128_and(f64x2_mul(x_lo, x_lo), m_lo));
-        sq_hi = f64x2_add(sq_hi, v128_and(f64x2_mul(x_hi, x_hi), m_hi));
-        hat_lo = f64x2_add(hat_lo, v128_and(f64x2_mul(h_lo, h_lo), m_lo));
-        hat_hi = f64x2_add(hat_hi, v128_and(f64x2_mul(h_hi, h_hi), m_hi));
-        max_lo = f64x2_pmax(max_lo, v128_and(f64x2_abs(e_lo), m_lo));
-        max_hi = f64x2_pmax(max_hi, v128_and(f64x2_abs(e_hi), m_hi));
-        finite = i32x4_sub(finite, m);
-        i += 4;
+        steps_lo = i64x2_add(steps_lo, u64x2_extend_low_u32x4(steps));
+        steps_hi = i64x2_add(steps_hi, u64x2_extend_high_u32x4(steps));
     }
     let lanes2 = |lo: v128, hi: v128| {
         [
@@ -287,24 +366,36 @@ fn error_impl<const MUL: bool, const MODE: u8>(
     let mut lanes = scalar::ErrorLanes {
         err: lanes2(err_lo, err_hi),
         sq: lanes2(sq_lo, sq_hi),
-        sq_hat: lanes2(hat_lo, hat_hi),
+        sq_steps: (u64x2_extract_lane::<0>(steps_lo))
+            .wrapping_add(u64x2_extract_lane::<1>(steps_lo))
+            .wrapping_add(u64x2_extract_lane::<0>(steps_hi))
+            .wrapping_add(u64x2_extract_lane::<1>(steps_hi)),
         max_abs: 0.0,
-        count: (i32x4_extract_lane::<0>(finite) as u32 as usize)
-            + (i32x4_extract_lane::<1>(finite) as u32 as usize)
-            + (i32x4_extract_lane::<2>(finite) as u32 as usize)
-            + (i32x4_extract_lane::<3>(finite) as u32 as usize),
+        count: n4,
     };
-    for a in lanes2(max_lo, max_hi) {
+    if !lanes.err.iter().chain(&lanes.sq).all(|s| s.is_finite()) {
+        return None;
+    }
+    for a in [
+        f32x4_extract_lane::<0>(max_e),
+        f32x4_extract_lane::<1>(max_e),
+        f32x4_extract_lane::<2>(max_e),
+        f32x4_extract_lane::<3>(max_e),
+    ] {
+        let a = f64::from(a);
         if a > lanes.max_abs {
             lanes.max_abs = a;
         }
     }
     // The tail: the scalar reference's arithmetic, into the same lanes.
     for (j, &v) in x.iter().enumerate().skip(n4) {
-        if store_codes {
+        if OUT == CODES {
             out[j] = scalar::quantize_one(v, qz);
+        }
+        if OUT == MARKS && v.is_finite() {
+            scalar::mark(marks, scalar::quantize_one(v, qz), lo);
         }
         lanes.push(j, v, qz);
     }
-    lanes.finish()
+    Some(lanes.finish(qz))
 }
