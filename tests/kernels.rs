@@ -241,11 +241,28 @@ fn kernels_match_the_float64_reference() {
                 // The fused kernel that also stores codes: the same codes and the same sums.
                 let mut stored = vec![7i32; n];
                 let fused = kernels::quant_error_codes(&x, &q, &mut stored);
+                let lo = q.qmin - 1;
+                let size = (q.qmax - lo + 2) as usize;
+                let mut marks = vec![1u8; size];
+                let marked = kernels::quant_error_marks(&x, &q, lo, &mut marks);
+                assert_eq!(marks, marks_of(&x, &stored, lo, size), "{name} n={n} {q:?}");
+                assert_eq!(marked, fused, "{name} n={n} {q:?}");
                 assert_eq!(stored, codes, "{name} n={n} {q:?}");
                 assert_eq!(fused, got, "{name} n={n} {q:?}");
             }
         }
     }
+}
+
+/// The level table of the finite values' codes.
+fn marks_of(x: &[f32], codes: &[i32], lo: i32, size: usize) -> Vec<u8> {
+    let mut m = vec![0u8; size];
+    for (v, &c) in x.iter().zip(codes) {
+        if v.is_finite() {
+            m[(c - lo) as usize] = 1;
+        }
+    }
+    m
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -300,6 +317,20 @@ fn simd128_equals_scalar_bit_for_bit() {
                         same_err(fa, fb) && same_err(fa, ea),
                         "{name} n={n}+{start} {q:?}"
                     );
+                    // Levels: a table with a stale mark in it, cleared and filled by both.
+                    let lo = q.qmin.min(-128) - 3;
+                    let size = (q.qmax - lo + 1) as usize;
+                    let (mut ma, mut mb) = (vec![1u8; size], vec![1u8; size]);
+                    let la = simd128::quant_error_marks(x, &q, lo, &mut ma);
+                    let lb = scalar::quant_error_marks(x, &q, lo, &mut mb);
+                    assert_eq!(ma, mb, "{name} n={n}+{start} {q:?}");
+                    assert!(same_err(la, ea) && same_err(lb, ea), "{name} n={n}+{start}");
+                    assert_eq!(ma, marks_of(x, &ca, lo, size), "{name} n={n}+{start} {q:?}");
+                    // A table short of the grid: codes past its end mark nothing, in both.
+                    let (mut sa, mut sb) = (vec![0u8; size / 2], vec![0u8; size / 2]);
+                    simd128::quant_error_marks(x, &q, lo, &mut sa);
+                    scalar::quant_error_marks(x, &q, lo, &mut sb);
+                    assert_eq!(sa, sb, "{name} n={n}+{start} {q:?}");
                     checked += x.len();
                 }
             }

@@ -181,6 +181,17 @@ impl SchemeSummary {
     }
 }
 
+/// `log2(max(levels, 1))`; from a table up to 256 levels (one lookup per group instead of a
+/// software logarithm: wasm has no instruction for it).
+fn log2_levels(levels: u32) -> f64 {
+    static TABLE: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..=256u32).map(|l| f64::from(l.max(1)).log2()).collect());
+    match table.get(levels as usize) {
+        Some(&v) => v,
+        None => f64::from(levels).log2(),
+    }
+}
+
 /// Accumulates a [`SchemeSummary`] granule by granule.
 #[derive(Debug, Default, Clone, Copy)]
 struct Totals {
@@ -199,7 +210,7 @@ impl Totals {
         self.granules += 1;
         let n = g.err.count as f64;
         self.levels_w += n * f64::from(g.levels);
-        self.bits_w += n * f64::from(g.levels.max(1)).log2();
+        self.bits_w += n * log2_levels(g.levels);
         // A fallback scale is no step: its values are exactly zero (or all rounded to it).
         if !g.params.degenerate {
             let s = f64::from(g.params.scale);
@@ -410,9 +421,6 @@ impl LevelCounter {
             sorted: Vec::new(),
         }
     }
-    fn clear(&mut self) {
-        self.seen.fill(0);
-    }
     fn count_marked(&self) -> u32 {
         // Each byte is 0 or 1: a word's set bits count its marked bytes.
         self.seen
@@ -421,6 +429,14 @@ impl LevelCounter {
                 u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]).count_ones()
             })
             .sum()
+    }
+    fn mark(&mut self, codes: &[i32]) {
+        for &c in codes {
+            // Codes are saturated to the grid, so always in the table; a stray one is ignored.
+            if let Some(s) = self.seen.get_mut((c - self.lo) as usize) {
+                *s = 1;
+            }
+        }
     }
     /// Whether `n` codes are few for the grid (16 bits): sorting them is then cheaper than
     /// clearing and counting the table.
@@ -475,33 +491,47 @@ fn measure(
             .filter(|v| v.is_finite() && (**v < lo || **v > hi))
             .count();
     }
-    let (err, levels) = if !s.count_levels {
-        (kernels::quant_error(values, &q), 0)
-    } else if let Some(t) = mark_tensor {
-        // A channel's share of the per-tensor granule: its levels count toward the tensor's (its
-        // own count would be unused).
-        (kernels::quant_error_marks(values, &q, t.lo, &mut t.seen), 0)
-    } else if counter.few(values.len()) {
-        s.codes.resize(values.len(), 0);
-        let err = kernels::quant_error_codes(values, &q, &mut s.codes);
-        let codes: &[i32] = if range.nonfinite == 0 {
-            &s.codes
-        } else {
-            s.finite_codes.clear();
-            s.finite_codes.extend(
-                values
-                    .iter()
-                    .zip(&s.codes)
-                    .filter(|(v, _)| v.is_finite())
-                    .map(|(_, &c)| c),
-            );
-            &s.finite_codes
-        };
-        (err, counter.distinct_few(codes))
-    } else {
-        counter.clear();
-        let err = kernels::quant_error_marks(values, &q, counter.lo, &mut counter.seen);
-        (err, counter.count_marked())
+    let few = counter.few(values.len());
+    let (err, levels) = match (s.count_levels, few, mark_tensor) {
+        (false, _, _) => (kernels::quant_error(values, &q), 0),
+        (true, false, Some(t)) => {
+            // A channel's share of the per-tensor granule: its levels count toward the tensor's
+            // (its own count would be unused).
+            let err = kernels::quant_error_marks(values, &q, counter.lo, &mut counter.seen);
+            for (a, b) in t.seen.iter_mut().zip(&counter.seen) {
+                *a |= b;
+            }
+            (err, 0)
+        }
+        (true, false, None) => {
+            let err = kernels::quant_error_marks(values, &q, counter.lo, &mut counter.seen);
+            (err, counter.count_marked())
+        }
+        (true, true, mark_tensor) => {
+            // Few values on a wide (16-bit) grid: their codes, sorted, instead of the table.
+            s.codes.resize(values.len(), 0);
+            let err = kernels::quant_error_codes(values, &q, &mut s.codes);
+            let codes: &[i32] = if range.nonfinite == 0 {
+                &s.codes
+            } else {
+                s.finite_codes.clear();
+                s.finite_codes.extend(
+                    values
+                        .iter()
+                        .zip(&s.codes)
+                        .filter(|(v, _)| v.is_finite())
+                        .map(|(_, &c)| c),
+                );
+                &s.finite_codes
+            };
+            match mark_tensor {
+                Some(t) => {
+                    t.mark(codes);
+                    (err, 0)
+                }
+                None => (err, counter.distinct_few(codes)),
+            }
+        }
     };
     Granule {
         clip,

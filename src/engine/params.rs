@@ -45,18 +45,18 @@ pub fn scale_zero_point(
     let mut hi = if rmax > 0.0 { rmax } else { 0.0 };
     if !lo.is_finite() || !hi.is_finite() {
         // Only reachable with infinite inputs, which the range reductions exclude.
-        lo = lo.max(f32::MIN);
-        hi = hi.min(f32::MAX);
+        lo = larger(lo, f32::MIN);
+        hi = smaller(hi, f32::MAX);
     }
     if let Some(m) = min_real_range {
-        hi = hi.max(lo + m);
+        hi = larger(hi, lo + m);
     }
     if symmetric {
-        let a = lo.abs().max(hi.abs());
+        let a = larger(lo.abs(), hi.abs());
         lo = -a;
         hi = a;
     }
-    let span = f64::from(qmax - qmin).max(1.0);
+    let span = f64::from((qmax - qmin).max(1));
     let scale64 = (f64::from(hi) - f64::from(lo)) / span;
     // Written so that a NaN (impossible here: the inputs are finite) also takes the fallback.
     if scale64.is_nan() || scale64 < F32_TINY {
@@ -90,8 +90,16 @@ pub const TENSORRT_ZERO_AMAX: f32 = 1.0 / 16_777_216.0;
 /// The range a granule's scale is chosen for, for `spec`: widened to contain 0 and, for a
 /// symmetric spec, made `±max|x|` (float32, as every convention starts).
 pub fn widened(spec: &QuantSpec, rmin: f32, rmax: f32) -> (f32, f32) {
-    let lo = if rmin < 0.0 { rmin.max(f32::MIN) } else { 0.0 };
-    let hi = if rmax > 0.0 { rmax.min(f32::MAX) } else { 0.0 };
+    let lo = if rmin < 0.0 {
+        larger(rmin, f32::MIN)
+    } else {
+        0.0
+    };
+    let hi = if rmax > 0.0 {
+        smaller(rmax, f32::MAX)
+    } else {
+        0.0
+    };
     if spec.symmetric {
         let a = if -lo > hi { -lo } else { hi };
         (-a, a)
@@ -104,6 +112,27 @@ pub fn widened(spec: &QuantSpec, rmin: f32, rmax: f32) -> (f32, f32) {
 /// (0 for every signed grid, 128 for uint8 [0, 255], 127 for [0, 254]).
 fn centre(qmin: i32, qmax: i32) -> i32 {
     (f64::from(qmin + qmax) / 2.0).round_ties_even() as i32
+}
+
+/// `a.max(b)` for operands that are not NaN (here they never are), as a compare and select:
+/// `f32::max` is a library call in wasm, once per granule of every analysis.
+#[inline(always)]
+fn larger(a: f32, b: f32) -> f32 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// `a.min(b)` for operands that are not NaN, as [`larger`].
+#[inline(always)]
+fn smaller(a: f32, b: f32) -> f32 {
+    if b < a {
+        b
+    } else {
+        a
+    }
 }
 
 /// A finite float32 (an overflow gives `f32::MAX`).

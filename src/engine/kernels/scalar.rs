@@ -137,9 +137,11 @@ pub fn quant_error_codes(x: &[f32], qz: &Quantizer, codes: &mut [i32]) -> ErrorS
     lanes.finish(qz)
 }
 
-/// [`quant_error`] that also marks the level of every finite value: `marks[q − lo] = 1` (a code
-/// outside the table marks nothing). Levels used = marked entries, counted by the caller.
+/// [`quant_error`] that also records the levels the finite values use: `marks` is cleared, then
+/// `marks[q − lo] = 1` for the code `q` of every finite value (a code outside the table marks
+/// nothing). Levels used = marked entries, counted by the caller.
 pub fn quant_error_marks(x: &[f32], qz: &Quantizer, lo: i32, marks: &mut [u8]) -> ErrorSums {
+    marks.fill(0);
     let mut lanes = ErrorLanes::default();
     for (i, &v) in x.iter().enumerate() {
         if v.is_finite() {

@@ -228,7 +228,7 @@ pub fn quant_error_marks(x: &[f32], qz: &Quantizer, lo: i32, marks: &mut [u8]) -
 }
 
 /// What the fused kernel writes besides the sums: nothing, every code (as long as `x`), or the
-/// level of every finite value (`marks[q − lo] = 1`).
+/// levels the finite values use (`marks` cleared, then `marks[q − lo] = 1`).
 enum Out<'a> {
     None,
     Codes(&'a mut [i32]),
@@ -242,8 +242,7 @@ enum Out<'a> {
 /// factor and the products are checked before the loop; a non-finite value shows as a non-finite
 /// float64 sum after it. Where an assumption fails, the scalar reference (which masks, selects and
 /// saturates value by value) computes the whole slice again, so the result is the reference's
-/// either way (codes are overwritten; marks are only ever set for finite values' true codes, so
-/// marking again changes nothing).
+/// either way (it overwrites the codes, and clears and sets the marks again).
 #[inline(always)]
 fn error_impl<const MUL: bool, const MODE: u8>(
     x: &[f32],
@@ -258,11 +257,23 @@ fn error_impl<const MUL: bool, const MODE: u8>(
         .abs()
         .max((i64::from(qz.qmax) - i64::from(qz.zero_point)).abs()) as u64;
     let fits = widest as f64 * f64::from(qz.scale).abs() <= f64::from(f32::MAX);
-    if factor.is_finite() && factor != 0.0 && fits && widest <= 65_535 {
+    // Marks are written without bounds checks: every code lies in [qmin, qmax], so the table
+    // must cover that.
+    let covered = match &out {
+        Out::Marks(lo, m) => {
+            *lo <= qz.qmin
+                && usize::try_from(i64::from(qz.qmax) - i64::from(*lo)).is_ok_and(|k| k < m.len())
+        }
+        _ => true,
+    };
+    if factor.is_finite() && factor != 0.0 && fits && widest <= 65_535 && covered {
         let fast = match &mut out {
             Out::None => fast_error::<MUL, MODE, NONE>(x, qz, &mut [], 0, &mut [], widest),
             Out::Codes(c) => fast_error::<MUL, MODE, CODES>(x, qz, c, 0, &mut [], widest),
-            Out::Marks(lo, m) => fast_error::<MUL, MODE, MARKS>(x, qz, &mut [], *lo, m, widest),
+            Out::Marks(lo, m) => {
+                m.fill(0);
+                fast_error::<MUL, MODE, MARKS>(x, qz, &mut [], *lo, m, widest)
+            }
         };
         if let Some(sums) = fast {
             return sums;
@@ -325,17 +336,18 @@ fn fast_error<const MUL: bool, const MODE: u8, const OUT: u8>(
                 store_i32(out, i, q);
             }
             if OUT == MARKS {
-                // A non-finite value's lane gets an index past any table (all ones): no mark.
-                let idx = v128_or(i32x4_sub(q, lo_v), v128_not(finite_mask(v)));
+                // A non-finite value marks qmin or qmax here; the sums then come out non-finite
+                // and the scalar reference clears and marks again.
+                let idx = i32x4_sub(q, lo_v);
                 for k in [
                     i32x4_extract_lane::<0>(idx),
                     i32x4_extract_lane::<1>(idx),
                     i32x4_extract_lane::<2>(idx),
                     i32x4_extract_lane::<3>(idx),
                 ] {
-                    if let Some(m) = marks.get_mut(k as u32 as usize) {
-                        *m = 1;
-                    }
+                    // SAFETY: q is clamped to [qmin, qmax] above (a NaN lane to qmin), and
+                    // `error_impl` checked that marks[qmin − lo ..= qmax − lo] exists.
+                    unsafe { *marks.get_unchecked_mut(k as u32 as usize) = 1 };
                 }
             }
             let d = i32x4_sub(q, k.zp_i);
