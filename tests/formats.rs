@@ -317,7 +317,8 @@ fn every_refusal_is_documented_word_for_word_in_docs_inputs_md() {
 }
 
 /// Fuzzing found a 300-byte header (nested braces, runs of backslashes) on which the header parser
-/// npyz uses backtracks for minutes: it must be refused at once, as malformed.
+/// used then (py_literal, through npyz) backtracked for minutes: it must be refused at once, as
+/// malformed.
 #[test]
 fn regression_pathological_header_is_refused_quickly() {
     let bytes = file("tests/regressions/npy_header_nested_braces.npy");
@@ -357,7 +358,8 @@ fn regression_pathological_header_is_refused_quickly() {
 }
 
 /// Fuzzing found a shape with arithmetic in it (`140882+8437999444818`) whose strides overflowed
-/// inside npyz (a panic with overflow checks on): shapes must be plain whole numbers.
+/// inside the header parser used then (npyz; a panic with overflow checks on): shapes must be plain
+/// whole numbers.
 #[test]
 fn regression_shape_must_be_plain_integers() {
     let e = formats::open(
@@ -381,8 +383,9 @@ fn regression_shape_must_be_plain_integers() {
     ));
 }
 
-/// Fuzzing found a second slow header: Python escapes (`\N{`, runs of backslashes) inside what the
-/// parser takes for strings. NumPy headers hold no backslash at all: refused at once.
+/// Fuzzing found a second slow header for the parser used then: Python escapes (`\N{`, runs of
+/// backslashes) inside what it took for strings. NumPy headers hold no backslash at all: refused at
+/// once.
 #[test]
 fn regression_header_with_escapes_is_refused_quickly() {
     let bytes = file("tests/regressions/npy_header_escapes.npy");

@@ -1,13 +1,15 @@
 //! `.npy` (NumPy format 1.0, 2.0, 3.0) -> float32 tensor.
 //!
-//! The header is parsed by the `npyz` crate. The preamble (magic, version, header length) is checked
-//! here first so that each refusal names what was expected, and the data is decoded here straight
-//! from the byte slice: npyz reads element by element through `io::Read`, which is slow for large
-//! tensors, and it cannot tell "truncated" from other I/O errors.
+//! Read here without a parser crate: the preamble (magic, version, header length) is checked first
+//! so that each refusal names what was expected, the header dict is parsed by [`header`] (a small
+//! strict parser following NumPy's own `format.py`), and the data is decoded straight from the byte
+//! slice.
 
-use std::io::Cursor;
+mod header;
+#[cfg(test)]
+mod tests;
 
-use npyz::{DType, Endianness, NpyHeader, Order, TypeChar};
+use header::{Descr, Dims};
 
 use super::decode::{decode, Element};
 use super::{show_bytes, FileBytes, FormatError, Loaded, MAX_ELEMENTS};
@@ -25,7 +27,7 @@ pub struct Header {
     /// Byte offset of the first element.
     pub data_start: usize,
     pub elements: u64,
-    /// The dtype as written, e.g. `<f4`.
+    /// The dtype as written, in quotes as messages show it, e.g. `'<f4'`.
     pub descr: String,
 }
 
@@ -35,39 +37,39 @@ impl Header {
     }
 }
 
+/// The longest header accepted: NumPy writes a few hundred bytes (more for wide structured dtypes).
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+
 /// Parses and checks the header; `bytes` needs to hold only the header (not the data). Refuses a
 /// tensor over [`MAX_ELEMENTS`] here, so a page can refuse a huge file before reading it.
 pub fn read_header(bytes: &[u8]) -> Result<Header, FormatError> {
-    let (text_start, header_end) = check_preamble(bytes)?;
-    check_header_shape(&bytes[text_start..header_end])?;
-    // npyz multiplies the shape (and its strides) without checking for overflow (a panic with
-    // overflow checks on): refuse an overflowing or non-integer shape before handing it over.
-    if let Some(dims) = declared_shape(&bytes[text_start..header_end])? {
-        if dims
-            .iter()
-            .try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1)))
-            .is_none()
-        {
-            return Err(FormatError::ShapeOverflow {
-                shape: format!("{dims:?}"),
-            });
-        }
+    let (major, text_start, header_end) = check_preamble(bytes)?;
+    let raw = bytes.get(text_start..header_end).unwrap_or_default();
+    if raw.len() > MAX_HEADER_BYTES {
+        return Err(FormatError::BadHeader {
+            reason: format!(
+                "the header is {} bytes long; at most {MAX_HEADER_BYTES} are accepted",
+                raw.len()
+            ),
+        });
     }
-    let header = NpyHeader::from_reader(Cursor::new(&bytes[..header_end])).map_err(|e| {
-        FormatError::BadHeader {
-            reason: header_reason(&e.to_string()),
-        }
-    })?;
-    let (elem, big_endian) = element_type(&header.dtype())?;
-    let shape_text = || format!("{:?}", header.shape());
-    let elements = header
-        .shape()
+    let dict = header::parse(&header_text(raw, major)?, major < 3)?;
+    let overflow = |dims: &Dims| FormatError::ShapeOverflow { shape: dims.show() };
+    // Every dimension counts here, zeros as ones: a shape with a 0 in it is still refused when the
+    // others multiply past u64.
+    let dims = Option::<Vec<u64>>::from_iter(dict.shape.values.iter().copied())
+        .filter(|dims| {
+            dims.iter()
+                .try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1)))
+                .is_some()
+        })
+        .ok_or_else(|| overflow(&dict.shape))?;
+    let (elem, big_endian) = element_type(&dict.descr)?;
+    let elements = dims
         .iter()
         .try_fold(1u64, |acc, &d| acc.checked_mul(d))
         .filter(|n| n.checked_mul(elem.size() as u64).is_some())
-        .ok_or_else(|| FormatError::ShapeOverflow {
-            shape: shape_text(),
-        })?;
+        .ok_or_else(|| overflow(&dict.shape))?;
     // Checked before converting to usize, so a 32-bit page says "too large", with the numbers.
     if elements > MAX_ELEMENTS {
         return Err(FormatError::TooLarge {
@@ -75,50 +77,39 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, FormatError> {
             limit: MAX_ELEMENTS,
         });
     }
-    let shape: Vec<usize> = header
-        .shape()
+    let shape: Vec<usize> = dims
         .iter()
         .map(|&d| usize::try_from(d))
         .collect::<Result<_, _>>()
-        .map_err(|_| FormatError::ShapeOverflow {
-            shape: shape_text(),
-        })?;
+        .map_err(|_| overflow(&dict.shape))?;
     Ok(Header {
         elem,
         big_endian,
         shape,
-        fortran_order: header.order() == Order::Fortran,
+        fortran_order: dict.fortran_order,
         data_start: header_end,
         elements,
-        descr: header.dtype().descr(),
+        descr: dict.descr.shown(),
     })
 }
 
-/// npyz's refusal in one line: its literal parser reports a syntax error as a multi-line drawing
-/// (`--> 1:58`, the header text, a caret, `= expected EOI`); that becomes where and what.
-fn header_reason(raw: &str) -> String {
-    if !raw.contains('\n') {
-        return raw.to_string();
+/// The header bytes as text, decoded as NumPy decodes them: Latin-1 for format 1.0 and 2.0 (every
+/// byte is a character), UTF-8 for 3.0.
+fn header_text(raw: &[u8], major: u8) -> Result<Vec<char>, FormatError> {
+    if major < 3 {
+        return Ok(raw.iter().map(|&b| char::from(b)).collect());
     }
-    let at = raw
-        .split("-->")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|pos| pos.split(':').nth(1))
-        .map(|col| format!(" at character {col}"))
-        .unwrap_or_default();
-    let expected = raw
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("= "))
-        .map(|e| {
-            if e == "expected EOI" {
-                " (nothing may follow the closing brace)".to_string()
-            } else {
-                format!(" ({e})")
+    std::str::from_utf8(raw)
+        .map(|s| s.chars().collect())
+        .map_err(|e| {
+            let valid = raw.get(..e.valid_up_to()).unwrap_or_default();
+            FormatError::BadHeader {
+                reason: format!(
+                    "the header is not valid UTF-8 at character {} (a format 3.0 header is UTF-8 text)",
+                    String::from_utf8_lossy(valid).chars().count() + 1
+                ),
             }
         })
-        .unwrap_or_default();
-    format!("the header is not a Python dict literal{at}{expected}")
 }
 
 /// A `.npy` version 1.0 file from a header dict literal and raw data: the header is padded with
@@ -223,9 +214,9 @@ pub fn read_npy(bytes: &[u8]) -> Result<Loaded, FormatError> {
     loaded(h, values, notes)
 }
 
-/// Checks magic, version and header length; returns where the header text starts and ends
-/// (the data starts where it ends).
-fn check_preamble(bytes: &[u8]) -> Result<(usize, usize), FormatError> {
+/// Checks magic, version and header length; returns the major version and where the header text
+/// starts and ends (the data starts where it ends).
+fn check_preamble(bytes: &[u8]) -> Result<(u8, usize, usize), FormatError> {
     if bytes.is_empty() {
         return Err(FormatError::EmptyFile);
     }
@@ -269,156 +260,64 @@ fn check_preamble(bytes: &[u8]) -> Result<(usize, usize), FormatError> {
             found: bytes.len() as u64,
         });
     }
-    Ok((start, end as usize))
+    Ok((major, start, end as usize))
 }
 
-/// The longest header accepted: NumPy writes a few hundred bytes (more for wide structured dtypes).
-const MAX_HEADER_BYTES: usize = 64 * 1024;
-/// The deepest bracket nesting accepted; a structured dtype with sub-array fields needs 3.
-const MAX_NESTING: usize = 8;
-/// The most brackets accepted in one header (a structured dtype uses two or three per field).
-const MAX_BRACKETS: usize = 1024;
-
-/// Refuses a header that cannot be a NumPy header dict before it reaches npyz: the header parser it
-/// uses (py_literal) backtracks exponentially on some malformed inputs (fuzzing found a 300-byte
-/// header with nested braces that took minutes), which would freeze the page.
-fn check_header_shape(text: &[u8]) -> Result<(), FormatError> {
-    let bad = |reason: String| Err(FormatError::BadHeader { reason });
-    if text.len() > MAX_HEADER_BYTES {
-        return bad(format!(
-            "the header is {} bytes long; at most {MAX_HEADER_BYTES} are accepted",
-            text.len()
-        ));
-    }
-    // NumPy writes no escapes in headers (dtype strings, field names); Python escapes such as
-    // `\N{…}` and runs of backslashes are what sends that parser into its slowest paths.
-    if let Some(at) = text.iter().position(|&b| b == b'\\') {
-        return bad(format!(
-            "unexpected backslash at byte {at} of the header; NumPy headers hold no escapes"
-        ));
-    }
-    let (mut depth, mut braces, mut brackets, mut quote) = (0usize, 0usize, 0usize, None::<u8>);
-    for &b in text {
-        if let Some(q) = quote {
-            if b == q {
-                quote = None;
-            }
-            continue;
+/// The element type of a dtype string and whether it is big-endian. NumPy writes a byte order
+/// (`<` little, `>` big, `|` not applicable) then a kind and a size in bytes: `<f4`, `>i8`, `|b1`.
+/// A multi-byte type must say its byte order; `=` (the writer's native order) is accepted only
+/// where the order does not matter, as `|` is.
+fn element_type(descr: &Descr) -> Result<(Element, bool), FormatError> {
+    let s = match descr {
+        Descr::Plain(s) => s,
+        // NumPy reads an empty field list as a dtype of no bytes.
+        Descr::Fields(names) if names.is_empty() => {
+            return Err(FormatError::UnsupportedDtype {
+                descr: "[] (a structured dtype without fields)".to_string(),
+            })
         }
-        match b {
-            b'\'' | b'"' => quote = Some(b),
-            b'{' => {
-                braces += 1;
-                if braces > 1 || depth > 0 {
-                    return bad(
-                        "expected one dict literal {...}, found a nested or second '{'".to_string(),
-                    );
-                }
-                depth += 1;
-            }
-            b'(' | b'[' => {
-                depth += 1;
-                brackets += 1;
-                if depth > MAX_NESTING {
-                    return bad(format!("brackets nested deeper than {MAX_NESTING} levels"));
-                }
-                if brackets > MAX_BRACKETS {
-                    return bad(format!("more than {MAX_BRACKETS} brackets in the header"));
-                }
-            }
-            b'}' | b')' | b']' => {
-                if depth == 0 {
-                    return bad(format!("unbalanced '{}'", b as char));
-                }
-                depth -= 1;
-            }
-            _ => {}
+        Descr::Fields(names) => {
+            return Err(FormatError::StructuredDtype {
+                fields: Descr::names(names),
+            })
         }
+    };
+    let (order, rest) = match s.strip_prefix(['<', '>', '|', '=']) {
+        Some(rest) => (s.chars().next(), rest),
+        None => (None, s.as_str()),
+    };
+    let mut chars = rest.chars();
+    let kind = chars.next();
+    if kind == Some('O') {
+        return Err(FormatError::ObjectDtype);
     }
-    if braces != 1 || depth != 0 || quote.is_some() {
-        return bad(
-            "expected one complete dict literal {...} with balanced brackets and quotes"
-                .to_string(),
-        );
-    }
-    Ok(())
-}
-
-/// The integers of the header's `'shape': (…)` tuple; `None` when the header names no shape (the
-/// full parser then says so). A shape that is not a plain tuple of whole numbers is refused here:
-/// NumPy only ever writes those, and the parser behind npyz would evaluate `1+2` and the like.
-/// Integers too large for u64 count as overflow (`u64::MAX`).
-fn declared_shape(header: &[u8]) -> Result<Option<Vec<u64>>, FormatError> {
-    let Ok(text) = std::str::from_utf8(header) else {
-        return Ok(None);
+    let size_text = chars.as_str();
+    let size = if !size_text.is_empty() && size_text.bytes().all(|b| b.is_ascii_digit()) {
+        size_text.parse::<usize>().ok()
+    } else {
+        None
     };
-    let Some(at) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else {
-        return Ok(None);
+    let elem = match (kind, size) {
+        (Some('f'), Some(n @ (2 | 4 | 8))) => Element::Float(n),
+        (Some('i'), Some(n @ (1 | 2 | 4 | 8))) => Element::Int(n),
+        (Some('u'), Some(n @ (1 | 2 | 4 | 8))) => Element::Uint(n),
+        (Some('b'), Some(1)) => Element::Bool,
+        _ => {
+            return Err(FormatError::UnsupportedDtype {
+                descr: descr.shown(),
+            })
+        }
     };
-    let rest = &text[at + 7..];
-    let bad = || FormatError::BadHeader {
-        reason: format!(
-            "the shape must be a tuple of whole numbers, found {}",
-            rest.trim_start_matches([':', ' '])
-                .chars()
-                .take(40)
-                .collect::<String>()
-        ),
-    };
-    let rest = rest
-        .trim_start()
-        .strip_prefix(':')
-        .ok_or_else(bad)?
-        .trim_start();
-    let inner = rest
-        .strip_prefix('(')
-        .and_then(|r| r.split_once(')'))
-        .map(|(i, _)| i)
-        .ok_or_else(bad)?;
-    inner
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            let t = t.strip_suffix('L').unwrap_or(t);
-            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-                Ok(t.parse::<u64>().unwrap_or(u64::MAX))
-            } else {
-                Err(bad())
-            }
-        })
-        .collect::<Result<Vec<u64>, _>>()
-        .map(Some)
-}
-
-fn element_type(dtype: &DType) -> Result<(Element, bool), FormatError> {
-    match dtype {
-        DType::Record(fields) => Err(FormatError::StructuredDtype {
-            fields: fields
-                .iter()
-                .map(|f| format!("'{}'", f.name))
-                .collect::<Vec<_>>()
-                .join(", "),
+    match order {
+        Some('<') => Ok((elem, false)),
+        Some('>') => Ok((elem, true)),
+        _ if elem.size() == 1 => Ok((elem, false)),
+        _ => Err(FormatError::BadHeader {
+            reason: format!(
+                "the dtype '{s}' does not say its byte order; a multi-byte type needs '<' \
+                 (little-endian) or '>' (big-endian)"
+            ),
         }),
-        DType::Array(..) => Err(FormatError::UnsupportedDtype {
-            descr: dtype.descr(),
-        }),
-        DType::Plain(ts) => {
-            let size = ts.size_field() as usize;
-            let elem = match (ts.type_char(), size) {
-                (TypeChar::Float, 2 | 4 | 8) => Element::Float(size),
-                (TypeChar::Int, 1 | 2 | 4 | 8) => Element::Int(size),
-                (TypeChar::Uint, 1 | 2 | 4 | 8) => Element::Uint(size),
-                (TypeChar::Bool, 1) => Element::Bool,
-                (TypeChar::Object, _) => return Err(FormatError::ObjectDtype),
-                _ => {
-                    return Err(FormatError::UnsupportedDtype {
-                        descr: dtype.descr(),
-                    })
-                }
-            };
-            Ok((elem, matches!(ts.endianness(), Endianness::Big)))
-        }
     }
 }
 

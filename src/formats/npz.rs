@@ -1,8 +1,8 @@
 //! `.npz` (NumPy zip archives, stored or deflated) -> its members, each read as a `.npy`.
 //!
-//! The `zip` crate reads the archive (deflate through flate2's pure-Rust backend, so it also runs
-//! in wasm). npyz's own npz support is not used: it turns on every compression codec of `zip`
-//! natively (C libraries) for archives that NumPy only ever writes stored or deflated.
+//! The `zip` crate reads the archive, with only the codec NumPy uses (it writes archives stored or
+//! deflated): deflate through flate2's pure-Rust backend, so it also runs in wasm. Each member is
+//! read by [`super::npy`].
 
 use std::io::{Cursor, Read};
 
