@@ -321,7 +321,11 @@ impl ParamSpan {
             span.zero_point = Some((lo.min(p.zero_point), hi.max(p.zero_point)));
             if !p.degenerate && p.scale > 0.0 {
                 let (lo, hi) = span.scale.unwrap_or((p.scale, p.scale));
-                span.scale = Some((lo.min(p.scale), hi.max(p.scale)));
+                // Compare and select (scales here are positive, never NaN): `f32::min` is a
+                // library call in wasm, and this runs once per group.
+                let lo = if p.scale < lo { p.scale } else { lo };
+                let hi = if p.scale > hi { p.scale } else { hi };
+                span.scale = Some((lo, hi));
             }
         }
         span
@@ -422,13 +426,13 @@ impl LevelCounter {
         }
     }
     fn count_marked(&self) -> u32 {
-        // Each byte is 0 or 1: a word's set bits count its marked bytes.
-        self.seen
-            .chunks_exact(8)
-            .map(|w| {
-                u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]).count_ones()
-            })
-            .sum()
+        // Each byte is 0 or 1: a word's set bits count its marked bytes. (A plain loop of whole
+        // words: at opt-level "s" an iterator chain here is a called function per granule.)
+        let mut n = 0;
+        for w in self.seen.chunks_exact(8) {
+            n += u64::from_ne_bytes(w.try_into().unwrap_or_default()).count_ones();
+        }
+        n
     }
     fn mark(&mut self, codes: &[i32]) {
         for &c in codes {

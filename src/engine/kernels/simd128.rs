@@ -339,15 +339,14 @@ fn fast_error<const MUL: bool, const MODE: u8, const OUT: u8>(
                 // A non-finite value marks qmin or qmax here; the sums then come out non-finite
                 // and the scalar reference clears and marks again.
                 let idx = i32x4_sub(q, lo_v);
-                for k in [
-                    i32x4_extract_lane::<0>(idx),
-                    i32x4_extract_lane::<1>(idx),
-                    i32x4_extract_lane::<2>(idx),
-                    i32x4_extract_lane::<3>(idx),
-                ] {
-                    // SAFETY: q is clamped to [qmin, qmax] above (a NaN lane to qmin), and
-                    // `error_impl` checked that marks[qmin − lo ..= qmax − lo] exists.
-                    unsafe { *marks.get_unchecked_mut(k as u32 as usize) = 1 };
+                // SAFETY: q is clamped to [qmin, qmax] above (a NaN lane to qmin), and
+                // `error_impl` checked that marks[qmin − lo ..= qmax − lo] exists. (Written out
+                // lane by lane: at opt-level "s" an array loop here stays a loop.)
+                unsafe {
+                    *marks.get_unchecked_mut(i32x4_extract_lane::<0>(idx) as u32 as usize) = 1;
+                    *marks.get_unchecked_mut(i32x4_extract_lane::<1>(idx) as u32 as usize) = 1;
+                    *marks.get_unchecked_mut(i32x4_extract_lane::<2>(idx) as u32 as usize) = 1;
+                    *marks.get_unchecked_mut(i32x4_extract_lane::<3>(idx) as u32 as usize) = 1;
                 }
             }
             let d = i32x4_sub(q, k.zp_i);
