@@ -73,8 +73,8 @@ test('unknown or malformed parameters fall back to defaults with a visible notic
   assert.equal(await page.inputValue('[data-testid=axis-select]'), '0');
   await page.click('[data-testid=link-notice] button');
   assert.equal(await page.$('[data-testid=link-notice]'), null);
-  // The address now holds the view actually shown.
-  assert.match(page.url(), /\?sample=efficientnet_lite0__blocks15_depthwise_conv&preset=ort-int8&axis=0&ch=\d+$/);
+  // The address now holds the view actually shown (it follows the view within 200 ms).
+  await page.waitForFunction(() => /^\?sample=efficientnet_lite0__blocks15_depthwise_conv&preset=ort-int8&axis=0&ch=\d+$/.test(location.search));
   assert.deepEqual(page.problems, [], 'console errors');
   await page.close();
 });
@@ -86,7 +86,7 @@ test('share panel: the link and the embed code; an uploaded file never goes into
   await page.click('[data-testid=share-toggle]');
   assert.equal(await page.getAttribute('[data-testid=share-toggle]', 'aria-expanded'), 'true');
   const link = await page.inputValue('[data-testid=share-link]');
-  assert.equal(link, page.url());
+  await page.waitForFunction((l) => location.href === l, link);
   const code = await page.inputValue('[data-testid=embed-code]');
   assert.match(code, /^<iframe src="http:\/\/127\.0\.0\.1:\d+\/docs\/quantlens\/\?sample=ppocrv4_det__conv2d_412_depthwise&amp;preset=ort-int8&amp;axis=0&amp;ch=3&amp;embed=1" /);
   for (const attr of ['title="quantlens: ', 'loading="lazy"', 'sandbox="allow-scripts allow-downloads"', 'width="100%"', 'height="']) {
