@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::analysis::{self, ChannelView, Options, Report, SweepPoint};
+use crate::engine::analysis::{self, Analysis, ChannelView, Options, Report, SweepPoint};
 use crate::engine::{QuantSpec, Tensor};
 use crate::export::{self, ExportMeta, ExportSource};
 use crate::formats::{self, Container, FileBytes, Member};
@@ -92,6 +92,36 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
     postcard::from_bytes(bytes).map_err(|e| format!("could not decode a message: {e}"))
 }
 
+/// What [`Service::begin`] made of a request.
+pub enum Begun {
+    /// A long request to take in slices with [`Service::resume`].
+    Job(Job),
+    /// Answered at once (no tensor, or a bad axis).
+    Answer(Response),
+    /// Not an analysis or sweep point: for [`Service::handle`].
+    NotAJob(Request),
+}
+
+/// An analysis or bit-sweep point in progress (see [`Analysis`]).
+pub struct Job {
+    /// `Some(bits)` for a sweep point.
+    sweep_bits: Option<u32>,
+    run: Box<Analysis>,
+}
+
+impl Job {
+    /// Whether `waiting` makes this job's answer stale: a tensor request, or a newer request of
+    /// the same kind (an analysis; a sweep point at the same bit width).
+    pub fn made_stale_by(&self, waiting: &Request) -> bool {
+        match (Slot::of(waiting), self.sweep_bits) {
+            (Slot::Tensor, _) => true,
+            (Slot::Analyze, None) => true,
+            (Slot::Sweep(b), Some(bits)) => b == bits,
+            _ => false,
+        }
+    }
+}
+
 /// The tensor, the file it came from (kept only when another tensor can be picked from it) and
 /// the last analysis (what channel views and exports are taken from).
 #[derive(Default)]
@@ -132,21 +162,14 @@ impl Service {
                 let opened = self.open(file, Some(&member));
                 Response::Opened(opened)
             }
-            Request::Analyze { axis, opts } => {
-                let Some(t) = &self.tensor else {
-                    return Response::Report(Err("no tensor is open".to_string()));
-                };
-                let r = analysis::analyze_memo(t, axis as isize, &opts, &mut self.memo, progress)
-                    .map_err(|e| e.to_string());
-                // The page gets the report without its groups (see Report::without_groups);
-                // the service keeps them, for channel views and the .npz export.
-                let sent = r
-                    .as_ref()
-                    .map(|r| Box::new(r.without_groups()))
-                    .map_err(Clone::clone);
-                self.report = r.ok();
-                Response::Report(sent)
-            }
+            r @ (Request::Analyze { .. } | Request::SweepPoint { .. }) => match self.begin(r) {
+                Begun::Job(job) => match self.resume(job, progress, &mut || true) {
+                    Ok(r) => r,
+                    Err(_) => Response::Report(Err("the analysis stopped early".to_string())),
+                },
+                Begun::Answer(r) => r,
+                Begun::NotAJob(_) => Response::Report(Err("not an analysis".to_string())),
+            },
             Request::Channel {
                 channel,
                 percentile,
@@ -157,26 +180,82 @@ impl Service {
                 };
                 Response::Channel(view)
             }
-            Request::SweepPoint { axis, opts, bits } => {
-                let Some(t) = &self.tensor else {
-                    return Response::SweepPoint(Err("no tensor is open".to_string()));
-                };
-                let opts = Options {
-                    spec: QuantSpec { bits, ..opts.spec },
-                    ..opts
-                };
-                Response::SweepPoint(
-                    analysis::sweep(t, axis as isize, &opts, [bits])
-                        .map_err(|e| e.to_string())
-                        .and_then(|v| {
-                            v.into_iter()
-                                .next()
-                                .ok_or_else(|| "the sweep gave no point".to_string())
-                        }),
-                )
-            }
             Request::Npz { scheme, source } => Response::Npz(self.npz(&scheme, &source)),
         }
+    }
+
+    /// Starts an analysis or a bit-sweep point as a [`Job`] (pass 1, the channel ranges, is done
+    /// here); any other request comes back as [`Begun::NotAJob`], for [`Service::handle`].
+    pub fn begin(&mut self, request: Request) -> Begun {
+        let (axis, opts, sweep_bits) = match request {
+            Request::Analyze { axis, opts } => (axis, opts, None),
+            Request::SweepPoint { axis, opts, bits } => (
+                axis,
+                Options {
+                    spec: QuantSpec { bits, ..opts.spec },
+                    ..opts
+                },
+                Some(bits),
+            ),
+            other => return Begun::NotAJob(other),
+        };
+        let refused = |e: String| match sweep_bits {
+            None => Response::Report(Err(e)),
+            Some(_) => Response::SweepPoint(Err(e)),
+        };
+        let Some(t) = &self.tensor else {
+            return Begun::Answer(refused("no tensor is open".to_string()));
+        };
+        // Sweep points show only errors: no histogram, no level counts.
+        let details = sweep_bits.is_none();
+        match Analysis::start(t, axis as isize, &opts, details, Some(&self.memo)) {
+            Ok(run) => Begun::Job(Job {
+                sweep_bits,
+                run: Box::new(run),
+            }),
+            Err(e) => Begun::Answer(refused(e.to_string())),
+        }
+    }
+
+    /// Goes on with `job` while `budget()` allows; its answer when it is done, or the job back.
+    pub fn resume(
+        &mut self,
+        mut job: Job,
+        progress: &mut dyn FnMut(f64),
+        budget: &mut dyn FnMut() -> bool,
+    ) -> Result<Response, Job> {
+        let refused = |e: String| match job.sweep_bits {
+            None => Response::Report(Err(e)),
+            Some(_) => Response::SweepPoint(Err(e)),
+        };
+        let Some(t) = &self.tensor else {
+            return Ok(refused("no tensor is open".to_string()));
+        };
+        match job.run.run(t, progress, budget) {
+            Ok(true) => {}
+            Ok(false) => return Err(job),
+            Err(e) => return Ok(refused(e.to_string())),
+        }
+        let Some(bits) = job.sweep_bits else {
+            let r = job
+                .run
+                .finish(t, Some(&mut self.memo))
+                .map_err(|e| e.to_string());
+            // The page gets the report without its groups (see Report::without_groups); the
+            // service keeps them, for channel views and the .npz export.
+            let sent = r
+                .as_ref()
+                .map(|r| Box::new(r.without_groups()))
+                .map_err(Clone::clone);
+            self.report = r.ok();
+            return Ok(Response::Report(sent));
+        };
+        Ok(Response::SweepPoint(
+            job.run
+                .finish(t, None)
+                .map(|r| SweepPoint::of(bits, &r))
+                .map_err(|e| e.to_string()),
+        ))
     }
 
     /// Decodes `bytes`; keeps them only when they hold more than one tensor.
@@ -213,6 +292,10 @@ impl Service {
             notes,
         } = opened.loaded;
         if tensor.is_empty() {
+            // As above: a refused pick keeps the file, so another member can still be picked.
+            if member.is_some() && self.file.is_empty() {
+                self.file = bytes;
+            }
             return Err(format!(
                 "the tensor is empty (shape {}), so there is nothing to quantize",
                 crate::format::shape(tensor.shape())
@@ -343,6 +426,11 @@ impl<B> Queue<B> {
 
     pub fn len(&self) -> usize {
         self.waiting.len()
+    }
+
+    /// Whether any waiting request satisfies `f`.
+    pub fn any(&self, f: impl Fn(&Request) -> bool) -> bool {
+        self.waiting.iter().any(|w| f(&w.request))
     }
 
     pub fn is_empty(&self) -> bool {

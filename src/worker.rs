@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::formats::FileBytes;
-use crate::service::{self, Pending, Queue, Request, Response, Service};
+use crate::service::{self, Begun, Job, Pending, Queue, Request, Response, Service};
 
 /// What may travel with a request: a file's bytes, or the file itself (read where it is used).
 pub enum Payload {
@@ -112,11 +112,23 @@ impl Runner {
             };
             let read = js_sys::Date::now();
             let post = &self.post;
-            let mut response = self.service.borrow_mut().handle(
-                request,
-                bytes,
-                &mut throttled(started, |x| post(id, &Response::Progress(x))),
-            );
+            let mut progress = throttled(started, |x| post(id, &Response::Progress(x)));
+            let begun = self.service.borrow_mut().begin(request);
+            let mut response = match begun {
+                Begun::NotAJob(request) => {
+                    self.service
+                        .borrow_mut()
+                        .handle(request, bytes, &mut progress)
+                }
+                Begun::Answer(r) => r,
+                Begun::Job(job) => match self.slices(job, &mut progress).await {
+                    Some(r) => r,
+                    None => {
+                        post(id, &Response::Superseded);
+                        continue;
+                    }
+                },
+            };
             if let Response::Opened(Ok(info)) = &mut response {
                 info.memory_bytes = memory_bytes();
                 info.read_ms = read - started;
@@ -125,6 +137,43 @@ impl Runner {
             post(id, &response);
         }
     }
+}
+
+impl Runner {
+    /// Runs a long request in slices of about [`SLICE_MS`], letting messages in between; `None`
+    /// when a request that arrived meanwhile made it stale (it is then dropped unfinished).
+    async fn slices(&self, mut job: Job, progress: &mut dyn FnMut(f64)) -> Option<Response> {
+        loop {
+            let slice_start = js_sys::Date::now();
+            let mut budget = || js_sys::Date::now() - slice_start < SLICE_MS;
+            match self.service.borrow_mut().resume(job, progress, &mut budget) {
+                Ok(r) => return Some(r),
+                Err(j) => job = j,
+            }
+            yield_now().await;
+            if self.queue.borrow().any(|w| job.made_stale_by(w)) {
+                return None;
+            }
+        }
+    }
+}
+
+/// How long an analysis runs before the worker looks at its messages: a stale analysis is dropped
+/// within about this long of the newer request, at a cost of one message round per slice.
+const SLICE_MS: f64 = 12.0;
+
+/// Resolves on the next task (a message through a MessageChannel: unlike a zero timeout it is not
+/// clamped to 4 ms when chained), so messages that arrived meanwhile are delivered first.
+async fn yield_now() {
+    let Ok(channel) = web_sys::MessageChannel::new() else {
+        return yield_to_events().await;
+    };
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        channel.port1().set_onmessage(Some(&resolve));
+        let _ = channel.port2().post_message(&JsValue::NULL);
+    });
+    let _ = JsFuture::from(promise).await;
+    channel.port1().set_onmessage(None);
 }
 
 /// Progress reports worth a message: none in the first 100 ms of a request (a quick one shows no

@@ -183,6 +183,136 @@ fn analyses_after_the_first_and_of_the_next_tensor_equal_the_engine() {
     }
 }
 
+/// The worker takes an analysis in slices; however they fall, the report is the whole one's.
+#[test]
+fn an_analysis_in_slices_equals_the_whole() {
+    for (rel, axis, preset) in [
+        (SAMPLE, 0, 0),
+        ("assets/samples/ppocrv4_det__conv2d_412_depthwise.npy", 1, 4),
+        ("assets/samples/silero_vad__conv1.npy", 0, 8),
+    ] {
+        let tensor = formats::open(&file(rel), None).unwrap().loaded.tensor;
+        let o = Options {
+            group_size: 16,
+            ..Options::new(PRESETS[preset].spec)
+        };
+        let whole = analysis::analyze_with(&tensor, axis, &o).unwrap();
+        for slice in [1usize, 7] {
+            let mut run = analysis::Analysis::start(&tensor, axis, &o, true, None).unwrap();
+            let mut calls = 0;
+            loop {
+                let mut left = slice;
+                let done = run
+                    .run(&tensor, &mut |_| {}, &mut || {
+                        left -= 1;
+                        left > 0
+                    })
+                    .unwrap();
+                calls += 1;
+                if done {
+                    break;
+                }
+                assert_eq!(run.channels_done(), calls * slice, "{rel}");
+            }
+            assert_eq!(calls, run.channel_count().div_ceil(slice), "{rel}");
+            assert_eq!(
+                run.finish(&tensor, None).unwrap(),
+                whole,
+                "{rel} slice {slice}"
+            );
+        }
+        // Unfinished, or continued on another tensor: refused, not a wrong report.
+        let run = analysis::Analysis::start(&tensor, axis, &o, true, None).unwrap();
+        assert!(run.finish(&tensor, None).is_err());
+        let other = formats::open(&file("assets/samples/silero_vad__conv1.npy"), None)
+            .unwrap()
+            .loaded
+            .tensor;
+        if other.shape() != tensor.shape() {
+            let mut run = analysis::Analysis::start(&tensor, axis, &o, true, None).unwrap();
+            assert!(run.run(&other, &mut |_| {}, &mut || true).is_err());
+        }
+    }
+}
+
+/// What makes a running job stale (the worker drops it between slices): a tensor request, a newer
+/// analysis for an analysis, a newer point at the same bit width for a sweep point.
+#[test]
+fn running_jobs_are_made_stale_only_by_newer_requests_of_their_kind() {
+    use quantlens::service::Begun;
+    let mut s = Service::new();
+    let open = Request::Open {
+        label: String::new(),
+        member: None,
+    };
+    ask(&mut s, open.clone(), Some(file(SAMPLE)));
+    let analyse = Request::Analyze {
+        axis: 0,
+        opts: opts(),
+    };
+    let sweep = |bits| Request::SweepPoint {
+        axis: 0,
+        opts: opts(),
+        bits,
+    };
+    let channel = Request::Channel {
+        channel: 1,
+        percentile: 99.9,
+    };
+    let Begun::Job(a) = s.begin(analyse.clone()) else {
+        panic!("an analysis is a job")
+    };
+    let Begun::Job(p) = s.begin(sweep(4)) else {
+        panic!("a sweep point is a job")
+    };
+    assert!(matches!(s.begin(channel.clone()), Begun::NotAJob(_)));
+    assert!(a.made_stale_by(&open) && a.made_stale_by(&analyse));
+    assert!(!a.made_stale_by(&channel) && !a.made_stale_by(&sweep(4)));
+    assert!(p.made_stale_by(&open) && p.made_stale_by(&sweep(4)));
+    assert!(!p.made_stale_by(&sweep(5)) && !p.made_stale_by(&analyse));
+    // A job finished in one go answers as `handle` does.
+    let Ok(Response::Report(Ok(r))) = s.resume(a, &mut |_| {}, &mut || true) else {
+        panic!("no report")
+    };
+    let tensor = formats::open(&file(SAMPLE), None).unwrap().loaded.tensor;
+    assert_eq!(
+        *r,
+        analysis::analyze_with(&tensor, 0, &opts())
+            .unwrap()
+            .without_groups()
+    );
+}
+
+/// Picking an empty member is refused, and the file stays for the next pick (a fresh user found
+/// the file dropped, so every later pick said "the file is empty (0 bytes)").
+#[test]
+fn a_refused_empty_member_keeps_the_file_for_the_next_pick() {
+    let mut s = Service::new();
+    let open = Request::Open {
+        label: "m.npz".into(),
+        member: None,
+    };
+    let Response::Opened(Ok(first)) =
+        ask(&mut s, open, Some(file("tests/fixtures/empty_member.npz")))
+    else {
+        panic!("npz refused")
+    };
+    assert_eq!(first.member.as_deref(), Some("w"));
+    let pick = |m: &str| Request::Pick { member: m.into() };
+    let Response::Opened(Err(e)) = ask(&mut s, pick("e"), None) else {
+        panic!("an empty member was opened")
+    };
+    assert!(e.contains("the tensor is empty (shape 0×4)"), "{e}");
+    let Response::Opened(Ok(v)) = ask(&mut s, pick("v"), None) else {
+        panic!("the pick after the refused one failed")
+    };
+    assert_eq!(v.shape, vec![4]);
+    assert!(matches!(
+        ask(&mut s, pick("w"), None),
+        Response::Opened(Ok(_))
+    ));
+}
+
 #[test]
 fn a_refused_file_keeps_the_tensor_shown() {
     let mut s = Service::new();

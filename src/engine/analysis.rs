@@ -620,213 +620,355 @@ fn analyze_inner(
     memo: Option<&mut TensorMemo>,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Report, EngineError> {
-    let spec = opts.spec;
-    let (axis, layout) = if tensor.rank() == 0 {
-        (
-            None,
-            ChannelLayout {
-                outer: 1,
-                channels: 1,
-                inner: tensor.len(),
-            },
-        )
-    } else {
-        let a = tensor.normalize_axis(axis)?;
-        (Some(a), tensor.layout(a)?)
-    };
-    let shape = tensor.shape();
-    let rank = shape.len();
-    let data = tensor.data();
-    let group_size = opts.group_size.max(1);
-    // A named axis other than the channel axis, or whole rows.
-    let group_axis = match (axis, opts.group_axis) {
-        (Some(a), Some(g)) if g < rank && g != a && rank > 1 => Some(g),
-        _ => None,
-    };
-    // Within one channel's gathered values (the other axes in C order): the group direction's
-    // extent and what lies before and after it. A 1-D tensor groups across channels instead.
-    let across = rank <= 1;
-    let (g_outer, g_dim, g_inner) = match (across, group_axis, axis) {
-        (false, Some(g), Some(a)) => {
-            let rest: Vec<usize> = (0..rank).filter(|&d| d != a).map(|d| shape[d]).collect();
-            let gp = if g > a { g - 1 } else { g };
+    let mut run = Analysis::start(tensor, axis, opts, details, memo.as_deref())?;
+    run.run(tensor, progress, &mut || true)?;
+    run.finish(tensor, memo)
+}
+
+/// One analysis that can be taken in steps: [`Analysis::start`] takes every channel's range (pass 1),
+/// [`Analysis::run`] measures channels until its budget says stop (pass 2, resumable), and
+/// [`Analysis::finish`] builds the [`Report`]. Channels are measured in the same order however the
+/// steps fall, so the report is bit for bit the one [`analyze_with`] gives. The Web Worker runs an
+/// analysis in slices of a few milliseconds and abandons it when a newer request makes it stale.
+pub struct Analysis {
+    opts: Options,
+    shape: Vec<usize>,
+    axis: Option<usize>,
+    layout: ChannelLayout,
+    group_axis: Option<usize>,
+    across: bool,
+    row: (usize, usize, usize),
+    blocks: usize,
+    per_channel_groups: usize,
+    s: Scratch,
+    counter: LevelCounter,
+    tensor_levels: LevelCounter,
+    ranges: Vec<MinMax>,
+    range: MinMax,
+    tensor_clip: (f32, f32),
+    tensor_params: QParams,
+    channels: Vec<ChannelStats>,
+    groups: Vec<Granule>,
+    histogram: Histogram,
+    fill_histogram: bool,
+    t_channel: Totals,
+    t_group: Totals,
+    tensor_err: ErrorSums,
+    tensor_clipped: usize,
+    values_buf: Vec<f32>,
+}
+
+impl Analysis {
+    /// Checks the axis, takes every channel's range and the tensor's grid. `memo` (of this
+    /// tensor) supplies the whole-tensor histogram when it has one; `details: false` skips the
+    /// histogram and level counts (bit-sweep points).
+    pub fn start(
+        tensor: &Tensor,
+        axis: isize,
+        opts: &Options,
+        details: bool,
+        memo: Option<&TensorMemo>,
+    ) -> Result<Analysis, EngineError> {
+        let spec = opts.spec;
+        let (axis, layout) = if tensor.rank() == 0 {
             (
-                rest[..gp].iter().product::<usize>(),
-                rest[gp],
-                rest[gp + 1..].iter().product::<usize>(),
+                None,
+                ChannelLayout {
+                    outer: 1,
+                    channels: 1,
+                    inner: tensor.len(),
+                },
             )
-        }
-        _ => (1, layout.channel_len(), 1),
-    };
-    let blocks = g_dim.div_ceil(group_size);
-    let per_channel_groups = g_outer * blocks * g_inner;
+        } else {
+            let a = tensor.normalize_axis(axis)?;
+            (Some(a), tensor.layout(a)?)
+        };
+        let shape = tensor.shape();
+        let rank = shape.len();
+        let data = tensor.data();
+        let group_size = opts.group_size.max(1);
+        // A named axis other than the channel axis, or whole rows.
+        let group_axis = match (axis, opts.group_axis) {
+            (Some(a), Some(g)) if g < rank && g != a && rank > 1 => Some(g),
+            _ => None,
+        };
+        // Within one channel's gathered values (the other axes in C order): the group direction's
+        // extent and what lies before and after it. A 1-D tensor groups across channels instead.
+        let across = rank <= 1;
+        let (g_outer, g_dim, g_inner) = match (across, group_axis, axis) {
+            (false, Some(g), Some(a)) => {
+                let rest: Vec<usize> = (0..rank).filter(|&d| d != a).map(|d| shape[d]).collect();
+                let gp = if g > a { g - 1 } else { g };
+                (
+                    rest[..gp].iter().product::<usize>(),
+                    rest[gp],
+                    rest[gp + 1..].iter().product::<usize>(),
+                )
+            }
+            _ => (1, layout.channel_len(), 1),
+        };
+        let blocks = g_dim.div_ceil(group_size);
+        let per_channel_groups = g_outer * blocks * g_inner;
 
-    let mut s = Scratch {
-        count_levels: details,
-        ..Scratch::default()
-    };
-    let mut counter = LevelCounter::new(&spec);
-    let mut tensor_levels = LevelCounter::new(&spec);
+        let mut s = Scratch {
+            count_levels: details,
+            ..Scratch::default()
+        };
 
-    // Pass 1: the range of every channel; the tensor's range is their union.
-    let mut ranges = Vec::with_capacity(layout.channels);
-    for c in 0..layout.channels {
-        let values = channel_values(tensor, data, layout, c, &mut s.values);
-        ranges.push(kernels::min_max_finite(values));
-    }
-    let range = ranges.iter().fold(MinMax::EMPTY, |acc, r| acc.merge(*r));
-    let tensor_clip = clip_range(opts, data, range, &mut s.method);
-    let tensor_params = params_for_range(&spec, tensor_clip.0, tensor_clip.1);
+        // Pass 1: the range of every channel; the tensor's range is their union.
+        let mut ranges = Vec::with_capacity(layout.channels);
+        for c in 0..layout.channels {
+            let values = channel_values(tensor, data, layout, c, &mut s.values);
+            ranges.push(kernels::min_max_finite(values));
+        }
+        let range = ranges.iter().fold(MinMax::EMPTY, |acc, r| acc.merge(*r));
+        let tensor_clip = clip_range(opts, data, range, &mut s.method);
+        let tensor_params = params_for_range(&spec, tensor_clip.0, tensor_clip.1);
 
-    // Pass 2: per channel, error under the tensor's grid, its own grid and its groups' grids.
-    let mut channels = Vec::with_capacity(layout.channels);
-    let mut groups: Vec<Granule> = Vec::with_capacity(if across {
-        layout.channels.div_ceil(group_size)
-    } else {
-        layout.channels * per_channel_groups
-    });
-    // The whole-tensor histogram is filled in this pass, channel by channel.
-    let known = memo.as_deref().and_then(|m| m.histogram.clone());
-    let fill_histogram = details && known.is_none();
-    let mut histogram = match known {
-        Some(h) if details => h,
-        _ if details => {
-            let (lo, hi) = histogram::bounds(range.min, range.max);
-            Histogram::empty(lo, hi, TENSOR_HISTOGRAM_BINS)
-        }
-        _ => Histogram::empty(0.0, 1.0, 1),
-    };
-    let mut t_tensor = Totals::default();
-    let mut t_channel = Totals::default();
-    let mut t_group = Totals::default();
-    let mut tensor_err = ErrorSums::default();
-    let mut tensor_clipped = 0;
-    let mut values_buf = std::mem::take(&mut s.values);
-    let step = layout.channels.div_ceil(100).max(1);
-    for (c, r) in ranges.iter().enumerate() {
-        if c % step == 0 && c > 0 {
-            progress(c as f64 / layout.channels as f64);
-        }
-        let values = channel_values(tensor, data, layout, c, &mut values_buf);
-        if fill_histogram {
-            histogram.add(values);
-        }
-        // Per tensor: the channel's share of the one granule.
-        let shared = measure(
-            &spec,
-            values,
-            *r,
+        let groups = Vec::with_capacity(if across {
+            layout.channels.div_ceil(group_size)
+        } else {
+            layout.channels * per_channel_groups
+        });
+        // The whole-tensor histogram is filled in pass 2, channel by channel (unless known).
+        let known = memo.and_then(|m| m.histogram.clone());
+        let fill_histogram = details && known.is_none();
+        let histogram = match known {
+            Some(h) if details => h,
+            _ if details => {
+                let (lo, hi) = histogram::bounds(range.min, range.max);
+                Histogram::empty(lo, hi, TENSOR_HISTOGRAM_BINS)
+            }
+            _ => Histogram::empty(0.0, 1.0, 1),
+        };
+        let values_buf = std::mem::take(&mut s.values);
+        Ok(Analysis {
+            opts: *opts,
+            shape: shape.to_vec(),
+            axis,
+            layout,
+            group_axis,
+            across,
+            row: (g_outer, g_dim, g_inner),
+            blocks,
+            per_channel_groups,
+            s,
+            counter: LevelCounter::new(&spec),
+            tensor_levels: LevelCounter::new(&spec),
+            ranges,
+            range,
             tensor_clip,
             tensor_params,
-            &mut counter,
-            &mut s,
-            Some(&mut tensor_levels),
-        );
-        tensor_err = tensor_err.merge(shared.err);
-        tensor_clipped += shared.clipped;
-        // Per channel.
-        let clip = clip_range(opts, values, *r, &mut s.method);
-        let params = params_for_range(&spec, clip.0, clip.1);
-        let own = measure(&spec, values, *r, clip, params, &mut counter, &mut s, None);
-        t_channel.add(&own);
-        // Per group.
-        let first = groups.len();
-        let mut err_per_group = ErrorSums::default();
-        if !across {
-            for o in 0..g_outer {
-                for b in 0..blocks {
-                    let k0 = b * group_size;
-                    let k1 = (k0 + group_size).min(g_dim);
-                    for i in 0..g_inner {
-                        let g = if g_inner == 1 {
-                            // Consecutive values: the group is a slice of the channel's.
-                            let base = o * g_dim;
-                            group_granule(opts, &values[base + k0..base + k1], &mut counter, &mut s)
-                        } else {
-                            let mut gv = std::mem::take(&mut s.group);
-                            gv.clear();
-                            gv.extend((k0..k1).map(|k| values[(o * g_dim + k) * g_inner + i]));
-                            let g = group_granule(opts, &gv, &mut counter, &mut s);
-                            s.group = gv;
-                            g
-                        };
-                        err_per_group = err_per_group.merge(g.err);
-                        t_group.add(&g);
-                        groups.push(g);
+            channels: Vec::with_capacity(layout.channels),
+            groups,
+            histogram,
+            fill_histogram,
+            t_channel: Totals::default(),
+            t_group: Totals::default(),
+            tensor_err: ErrorSums::default(),
+            tensor_clipped: 0,
+            values_buf,
+        })
+    }
+
+    /// Channels measured so far, of [`Analysis::channel_count`].
+    pub fn channels_done(&self) -> usize {
+        self.channels.len()
+    }
+
+    pub fn channel_count(&self) -> usize {
+        self.layout.channels
+    }
+
+    /// Pass 2 from where it stopped: per channel, error under the tensor's grid, its own grid and
+    /// its groups' grids. Before each channel after the first of this call, `budget()` says
+    /// whether to go on; `progress` hears the fraction of channels done (at most every 1 %).
+    /// Returns whether every channel is done. `tensor` must be the one the analysis started on.
+    pub fn run(
+        &mut self,
+        tensor: &Tensor,
+        progress: &mut dyn FnMut(f64),
+        budget: &mut dyn FnMut() -> bool,
+    ) -> Result<bool, EngineError> {
+        self.check(tensor)?;
+        let spec = self.opts.spec;
+        let opts = self.opts;
+        let data = tensor.data();
+        let layout = self.layout;
+        let (g_outer, g_dim, g_inner) = self.row;
+        let group_size = opts.group_size.max(1);
+        let step = layout.channels.div_ceil(100).max(1);
+        let first_of_call = self.channels.len();
+        while self.channels.len() < layout.channels {
+            let c = self.channels.len();
+            if c > first_of_call && !budget() {
+                return Ok(false);
+            }
+            if c % step == 0 && c > 0 {
+                progress(c as f64 / layout.channels as f64);
+            }
+            let r = self.ranges[c];
+            let s = &mut self.s;
+            let counter = &mut self.counter;
+            let values = channel_values(tensor, data, layout, c, &mut self.values_buf);
+            if self.fill_histogram {
+                self.histogram.add(values);
+            }
+            // Per tensor: the channel's share of the one granule.
+            let shared = measure(
+                &spec,
+                values,
+                r,
+                self.tensor_clip,
+                self.tensor_params,
+                counter,
+                s,
+                Some(&mut self.tensor_levels),
+            );
+            self.tensor_err = self.tensor_err.merge(shared.err);
+            self.tensor_clipped += shared.clipped;
+            // Per channel.
+            let clip = clip_range(&opts, values, r, &mut s.method);
+            let params = params_for_range(&spec, clip.0, clip.1);
+            let own = measure(&spec, values, r, clip, params, counter, s, None);
+            self.t_channel.add(&own);
+            // Per group.
+            let first = self.groups.len();
+            let mut err_per_group = ErrorSums::default();
+            if !self.across {
+                for o in 0..g_outer {
+                    for b in 0..self.blocks {
+                        let k0 = b * group_size;
+                        let k1 = (k0 + group_size).min(g_dim);
+                        for i in 0..g_inner {
+                            let g = if g_inner == 1 {
+                                // Consecutive values: the group is a slice of the channel's.
+                                let base = o * g_dim;
+                                group_granule(&opts, &values[base + k0..base + k1], counter, s)
+                            } else {
+                                let mut gv = std::mem::take(&mut s.group);
+                                gv.clear();
+                                gv.extend((k0..k1).map(|k| values[(o * g_dim + k) * g_inner + i]));
+                                let g = group_granule(&opts, &gv, counter, s);
+                                s.group = gv;
+                                g
+                            };
+                            err_per_group = err_per_group.merge(g.err);
+                            self.t_group.add(&g);
+                            self.groups.push(g);
+                        }
                     }
                 }
             }
+            self.channels.push(ChannelStats {
+                range: r,
+                params,
+                chosen: representable_range(&spec, &params),
+                own,
+                err_per_tensor: shared.err,
+                err_per_channel: own.err,
+                err_per_group,
+                groups: first..self.groups.len(),
+            });
         }
-        channels.push(ChannelStats {
-            range: *r,
-            params,
-            chosen: representable_range(&spec, &params),
-            own,
-            err_per_tensor: shared.err,
-            err_per_channel: own.err,
-            err_per_group,
-            groups: first..groups.len(),
-        });
+        Ok(true)
     }
-    if across {
-        // A 1-D tensor: groups of consecutive elements, each channel (one element) inside one.
-        for (gi, chunk) in data.chunks(group_size).enumerate() {
-            let g = group_granule(opts, chunk, &mut counter, &mut s);
-            t_group.add(&g);
-            for (k, &v) in chunk.iter().enumerate() {
-                let c = gi * group_size + k;
-                let e = kernels::quant_error(&[v], &quantizer(&spec, &g.params));
-                channels[c].err_per_group = e;
-                channels[c].groups = gi..gi + 1;
-            }
-            groups.push(g);
-        }
-    }
-    if fill_histogram {
-        if let Some(m) = memo {
-            m.histogram = Some(histogram.clone());
-        }
-    }
-    let tensor_granule = Granule {
-        clip: tensor_clip,
-        params: tensor_params,
-        err: tensor_err,
-        clipped: tensor_clipped,
-        levels: tensor_levels.count_marked(),
-    };
-    t_tensor.add(&tensor_granule);
 
-    let elements = data.len();
-    let scale_bytes = if spec.convention == Convention::Ggml {
-        2.0
-    } else {
-        4.0
-    };
-    Ok(Report {
-        spec,
-        method: opts.method,
-        shape: shape.to_vec(),
-        axis,
-        layout,
-        group: GroupLayout {
-            axis: group_axis,
-            row: (g_outer, g_dim, g_inner),
-            size: group_size,
-            per_channel: if across { 1 } else { per_channel_groups },
-        },
-        range,
-        tensor: tensor_granule,
-        tensor_params,
-        tensor_chosen: representable_range(&spec, &tensor_params),
-        channels,
-        group_count: groups.len(),
-        group_span: ParamSpan::of(groups.iter().map(|g| g.params)),
-        groups,
-        per_tensor: t_tensor.finish(&spec, elements, scale_bytes),
-        per_channel: t_channel.finish(&spec, elements, scale_bytes),
-        per_group: t_group.finish(&spec, elements, scale_bytes),
-        histogram,
-    })
+    fn check(&self, tensor: &Tensor) -> Result<(), EngineError> {
+        if tensor.shape() == self.shape.as_slice() {
+            Ok(())
+        } else {
+            Err(EngineError::AnalysisTensorChanged {
+                started: self.shape.clone(),
+                given: tensor.shape().to_vec(),
+            })
+        }
+    }
+
+    /// The report, once [`Analysis::run`] has done every channel; fills `memo`'s histogram when
+    /// this analysis counted it.
+    pub fn finish(
+        mut self,
+        tensor: &Tensor,
+        memo: Option<&mut TensorMemo>,
+    ) -> Result<Report, EngineError> {
+        self.check(tensor)?;
+        if self.channels.len() < self.layout.channels {
+            return Err(EngineError::AnalysisUnfinished {
+                done: self.channels.len(),
+                channels: self.layout.channels,
+            });
+        }
+        let spec = self.opts.spec;
+        let opts = self.opts;
+        let data = tensor.data();
+        let group_size = opts.group_size.max(1);
+        if self.across {
+            // A 1-D tensor: groups of consecutive elements, each channel (one element) inside one.
+            for (gi, chunk) in data.chunks(group_size).enumerate() {
+                let g = group_granule(&opts, chunk, &mut self.counter, &mut self.s);
+                self.t_group.add(&g);
+                for (k, &v) in chunk.iter().enumerate() {
+                    let c = gi * group_size + k;
+                    let e = kernels::quant_error(&[v], &quantizer(&spec, &g.params));
+                    self.channels[c].err_per_group = e;
+                    self.channels[c].groups = gi..gi + 1;
+                }
+                self.groups.push(g);
+            }
+        }
+        if self.fill_histogram {
+            if let Some(m) = memo {
+                m.histogram = Some(self.histogram.clone());
+            }
+        }
+        let tensor_granule = Granule {
+            clip: self.tensor_clip,
+            params: self.tensor_params,
+            err: self.tensor_err,
+            clipped: self.tensor_clipped,
+            levels: self.tensor_levels.count_marked(),
+        };
+        let mut t_tensor = Totals::default();
+        t_tensor.add(&tensor_granule);
+
+        let elements = data.len();
+        let scale_bytes = if spec.convention == Convention::Ggml {
+            2.0
+        } else {
+            4.0
+        };
+        let (g_outer, g_dim, g_inner) = self.row;
+        Ok(Report {
+            spec,
+            method: opts.method,
+            shape: self.shape,
+            axis: self.axis,
+            layout: self.layout,
+            group: GroupLayout {
+                axis: self.group_axis,
+                row: (g_outer, g_dim, g_inner),
+                size: group_size,
+                per_channel: if self.across {
+                    1
+                } else {
+                    self.per_channel_groups
+                },
+            },
+            range: self.range,
+            tensor: tensor_granule,
+            tensor_params: self.tensor_params,
+            tensor_chosen: representable_range(&spec, &self.tensor_params),
+            channels: self.channels,
+            group_count: self.groups.len(),
+            group_span: ParamSpan::of(self.groups.iter().map(|g| g.params)),
+            groups: self.groups,
+            per_tensor: t_tensor.finish(&spec, elements, scale_bytes),
+            per_channel: self.t_channel.finish(&spec, elements, scale_bytes),
+            per_group: self.t_group.finish(&spec, elements, scale_bytes),
+            histogram: self.histogram,
+        })
+    }
 }
 
 fn group_granule(
@@ -862,6 +1004,18 @@ pub struct SweepPoint {
     pub model: [f64; 3],
 }
 
+impl SweepPoint {
+    /// The point of a report analysed at `bits`.
+    pub fn of(bits: u32, r: &Report) -> SweepPoint {
+        let sums = [&r.per_tensor, &r.per_channel, &r.per_group];
+        SweepPoint {
+            bits,
+            msqe: sums.map(|s| s.msqe),
+            model: sums.map(|s| s.model_msqe),
+        }
+    }
+}
+
 /// The bit-width sweep: [`analyze_with`] at each of `bits` (other options unchanged), summaries only.
 pub fn sweep(
     tensor: &Tensor,
@@ -879,12 +1033,7 @@ pub fn sweep(
                 ..*opts
             };
             let r = analyze_inner(tensor, axis, &o, false, None, &mut |_| {})?;
-            let sums = [&r.per_tensor, &r.per_channel, &r.per_group];
-            Ok(SweepPoint {
-                bits: b,
-                msqe: sums.map(|s| s.msqe),
-                model: sums.map(|s| s.model_msqe),
-            })
+            Ok(SweepPoint::of(b, &r))
         })
         .collect()
 }

@@ -30,4 +30,11 @@ pub enum EngineError {
     },
     #[error("the shape {shape:?} has more elements than this machine can address")]
     ShapeOverflow { shape: Vec<usize> },
+    #[error("an analysis started on a tensor of shape {started:?} was continued on one of shape {given:?}")]
+    AnalysisTensorChanged {
+        started: Vec<usize>,
+        given: Vec<usize>,
+    },
+    #[error("the analysis is not finished: {done} of {channels} channels measured")]
+    AnalysisUnfinished { done: usize, channels: usize },
 }

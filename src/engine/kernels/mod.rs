@@ -13,8 +13,7 @@
 //! - the error of a value is `e = x − x̂` in float32 ([`scalar::error_of`]: exact unless the value is
 //!   clipped), squared in float64 (exact); `Σe²` and `Σx²` are accumulated in float64 in four
 //!   interleaved lanes (element `i` goes to lane `i % 4`), combined as `(l0 + l1) + (l2 + l3)`: one
-//!   summation order for every build; `Σx̂²` is `scale² · Σ(q − zero_point)²` with the integer sum
-//!   exact, so any order gives the same bits.
+//!   summation order for every build; `Σx̂²` likewise, of the float32 x̂.
 
 pub mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -116,8 +115,7 @@ pub struct ErrorSums {
     pub sum_sq_err: f64,
     /// `Σ x²` in float64 (for SQNR).
     pub sum_sq_x: f64,
-    /// `Σ x̂²` in float64 (for the cosine similarity): `scale² · Σ(q − zero_point)²`, the grid values
-    /// squared exactly (the float32 x̂ of DequantizeLinear differs by at most one rounding).
+    /// `Σ x̂²` in float64 (for the cosine similarity), of the float32 x̂ the error is measured on.
     pub sum_sq_xhat: f64,
     /// `max |x - x̂|`.
     pub max_abs_err: f64,

@@ -123,7 +123,7 @@ pub fn quant_error(x: &[f32], qz: &Quantizer) -> ErrorSums {
     for (i, &v) in x.iter().enumerate() {
         lanes.push(i, v, qz);
     }
-    lanes.finish(qz)
+    lanes.finish()
 }
 
 /// [`quant_error`] that also stores every code (non-finite values included) in `codes`
@@ -134,7 +134,7 @@ pub fn quant_error_codes(x: &[f32], qz: &Quantizer, codes: &mut [i32]) -> ErrorS
         *c = quantize_one(v, qz);
         lanes.push(i, v, qz);
     }
-    lanes.finish(qz)
+    lanes.finish()
 }
 
 /// [`quant_error`] that also records the levels the finite values use: `marks` is cleared, then
@@ -149,7 +149,7 @@ pub fn quant_error_marks(x: &[f32], qz: &Quantizer, lo: i32, marks: &mut [u8]) -
         }
         lanes.push(i, v, qz);
     }
-    lanes.finish(qz)
+    lanes.finish()
 }
 
 /// `marks[q − lo] = 1` when that entry exists.
@@ -163,14 +163,13 @@ pub fn mark(marks: &mut [u8], q: i32, lo: i32) {
     }
 }
 
-/// The accumulators of [`quant_error`], shared with the SIMD kernel's tail: four float64 lanes for
-/// `Σe²` and `Σx²`, the exact integer `Σ(q − zp)²`, the largest `|e|` and the finite count.
+/// The accumulators of [`quant_error`], shared with the SIMD kernel's tail: four float64 lanes each
+/// for `Σe²`, `Σx²` and `Σx̂²`, the largest `|e|` and the finite count.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ErrorLanes {
     pub err: [f64; 4],
     pub sq: [f64; 4],
-    /// `Σ (q − zero_point)²`, exact.
-    pub sq_steps: u64,
+    pub sq_hat: [f64; 4],
     pub max_abs: f64,
     pub count: usize,
 }
@@ -201,8 +200,7 @@ impl ErrorLanes {
         let lane = i & 3;
         self.err[lane] += e * e;
         self.sq[lane] += f64::from(v) * f64::from(v);
-        let d = i64::from(q) - i64::from(qz.zero_point);
-        self.sq_steps += (d * d) as u64;
+        self.sq_hat[lane] += f64::from(xhat) * f64::from(xhat);
         let a = e.abs();
         if a > self.max_abs {
             self.max_abs = a;
@@ -210,12 +208,11 @@ impl ErrorLanes {
         self.count += 1;
     }
 
-    pub fn finish(self, qz: &Quantizer) -> ErrorSums {
-        let s = f64::from(qz.scale);
+    pub fn finish(self) -> ErrorSums {
         ErrorSums {
             sum_sq_err: (self.err[0] + self.err[1]) + (self.err[2] + self.err[3]),
             sum_sq_x: (self.sq[0] + self.sq[1]) + (self.sq[2] + self.sq[3]),
-            sum_sq_xhat: self.sq_steps as f64 * (s * s),
+            sum_sq_xhat: (self.sq_hat[0] + self.sq_hat[1]) + (self.sq_hat[2] + self.sq_hat[3]),
             max_abs_err: self.max_abs,
             count: self.count,
         }

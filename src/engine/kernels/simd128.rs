@@ -266,13 +266,13 @@ fn error_impl<const MUL: bool, const MODE: u8>(
         }
         _ => true,
     };
-    if factor.is_finite() && factor != 0.0 && fits && widest <= 65_535 && covered {
+    if factor.is_finite() && factor != 0.0 && fits && covered {
         let fast = match &mut out {
-            Out::None => fast_error::<MUL, MODE, NONE>(x, qz, &mut [], 0, &mut [], widest),
-            Out::Codes(c) => fast_error::<MUL, MODE, CODES>(x, qz, c, 0, &mut [], widest),
+            Out::None => fast_error::<MUL, MODE, NONE>(x, qz, &mut [], 0, &mut []),
+            Out::Codes(c) => fast_error::<MUL, MODE, CODES>(x, qz, c, 0, &mut []),
             Out::Marks(lo, m) => {
                 m.fill(0);
-                fast_error::<MUL, MODE, MARKS>(x, qz, &mut [], *lo, m, widest)
+                fast_error::<MUL, MODE, MARKS>(x, qz, &mut [], *lo, m)
             }
         };
         if let Some(sums) = fast {
@@ -299,72 +299,61 @@ fn fast_error<const MUL: bool, const MODE: u8, const OUT: u8>(
     out: &mut [i32],
     lo: i32,
     marks: &mut [u8],
-    widest: u64,
 ) -> Option<ErrorSums> {
     let lo_v = i32x4_splat(lo);
     let n4 = x.len() / 4 * 4;
     let k = consts(qz);
     let zero = f64x2_splat(0.0);
     let (mut err_lo, mut err_hi, mut sq_lo, mut sq_hi) = (zero, zero, zero, zero);
+    let (mut hat_lo, mut hat_hi) = (zero, zero);
     let mut max_e = f32x4_splat(0.0);
-    let (mut steps_lo, mut steps_hi) = (i64x2_splat(0), i64x2_splat(0));
-    // (q − zp)² < 2³² per lane: a block of `per_block` vectors cannot overflow a u32 lane.
-    // (8-bit grids take the constant: no division in front of a 32-value group.)
-    let per_block = if widest < 1024 {
-        4096
-    } else {
-        ((u64::from(u32::MAX) / (widest * widest)) as usize).max(1)
-    };
     let mut i = 0;
     while i < n4 {
-        let end = n4.min(i + 4 * per_block);
-        let mut steps = i32x4_splat(0);
-        while i < end {
-            let v = load(x, i);
-            let y = if MUL {
-                f32x4_mul(v, k.factor)
-            } else {
-                f32x4_div(v, k.factor)
-            };
-            let r = match MODE {
-                AWAY => round_away(y),
-                UP => round_up(y),
-                _ => f32x4_nearest(y),
-            };
-            let q = i32x4_trunc_sat_f32x4(f32x4_pmin(k.hi, f32x4_pmax(k.lo, f32x4_add(r, k.zp_f))));
-            if OUT == CODES {
-                store_i32(out, i, q);
-            }
-            if OUT == MARKS {
-                // A non-finite value marks qmin or qmax here; the sums then come out non-finite
-                // and the scalar reference clears and marks again.
-                let idx = i32x4_sub(q, lo_v);
-                // SAFETY: q is clamped to [qmin, qmax] above (a NaN lane to qmin), and
-                // `error_impl` checked that marks[qmin − lo ..= qmax − lo] exists. (Written out
-                // lane by lane: at opt-level "s" an array loop here stays a loop.)
-                unsafe {
-                    *marks.get_unchecked_mut(i32x4_extract_lane::<0>(idx) as u32 as usize) = 1;
-                    *marks.get_unchecked_mut(i32x4_extract_lane::<1>(idx) as u32 as usize) = 1;
-                    *marks.get_unchecked_mut(i32x4_extract_lane::<2>(idx) as u32 as usize) = 1;
-                    *marks.get_unchecked_mut(i32x4_extract_lane::<3>(idx) as u32 as usize) = 1;
-                }
-            }
-            let d = i32x4_sub(q, k.zp_i);
-            let e = f32x4_sub(v, f32x4_mul(f32x4_convert_i32x4(d), k.scale));
-            max_e = f32x4_pmax(max_e, f32x4_abs(e));
-            let e_lo = f64x2_promote_low_f32x4(e);
-            let e_hi = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 0, 1>(e, e));
-            err_lo = f64x2_add(err_lo, f64x2_mul(e_lo, e_lo));
-            err_hi = f64x2_add(err_hi, f64x2_mul(e_hi, e_hi));
-            let x_lo = f64x2_promote_low_f32x4(v);
-            let x_hi = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 0, 1>(v, v));
-            sq_lo = f64x2_add(sq_lo, f64x2_mul(x_lo, x_lo));
-            sq_hi = f64x2_add(sq_hi, f64x2_mul(x_hi, x_hi));
-            steps = i32x4_add(steps, i32x4_mul(d, d));
-            i += 4;
+        let v = load(x, i);
+        let y = if MUL {
+            f32x4_mul(v, k.factor)
+        } else {
+            f32x4_div(v, k.factor)
+        };
+        let r = match MODE {
+            AWAY => round_away(y),
+            UP => round_up(y),
+            _ => f32x4_nearest(y),
+        };
+        let q = i32x4_trunc_sat_f32x4(f32x4_pmin(k.hi, f32x4_pmax(k.lo, f32x4_add(r, k.zp_f))));
+        if OUT == CODES {
+            store_i32(out, i, q);
         }
-        steps_lo = i64x2_add(steps_lo, u64x2_extend_low_u32x4(steps));
-        steps_hi = i64x2_add(steps_hi, u64x2_extend_high_u32x4(steps));
+        if OUT == MARKS {
+            // A non-finite value marks qmin or qmax here; the sums then come out non-finite
+            // and the scalar reference clears and marks again.
+            let idx = i32x4_sub(q, lo_v);
+            // SAFETY: q is clamped to [qmin, qmax] above (a NaN lane to qmin), and
+            // `error_impl` checked that marks[qmin − lo ..= qmax − lo] exists. (Written out
+            // lane by lane: at opt-level "s" an array loop here stays a loop.)
+            unsafe {
+                *marks.get_unchecked_mut(i32x4_extract_lane::<0>(idx) as u32 as usize) = 1;
+                *marks.get_unchecked_mut(i32x4_extract_lane::<1>(idx) as u32 as usize) = 1;
+                *marks.get_unchecked_mut(i32x4_extract_lane::<2>(idx) as u32 as usize) = 1;
+                *marks.get_unchecked_mut(i32x4_extract_lane::<3>(idx) as u32 as usize) = 1;
+            }
+        }
+        let xhat = f32x4_mul(f32x4_convert_i32x4(i32x4_sub(q, k.zp_i)), k.scale);
+        let e = f32x4_sub(v, xhat);
+        max_e = f32x4_pmax(max_e, f32x4_abs(e));
+        let e_lo = f64x2_promote_low_f32x4(e);
+        let e_hi = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 0, 1>(e, e));
+        err_lo = f64x2_add(err_lo, f64x2_mul(e_lo, e_lo));
+        err_hi = f64x2_add(err_hi, f64x2_mul(e_hi, e_hi));
+        let x_lo = f64x2_promote_low_f32x4(v);
+        let x_hi = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 0, 1>(v, v));
+        sq_lo = f64x2_add(sq_lo, f64x2_mul(x_lo, x_lo));
+        sq_hi = f64x2_add(sq_hi, f64x2_mul(x_hi, x_hi));
+        let h_lo = f64x2_promote_low_f32x4(xhat);
+        let h_hi = f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 0, 1>(xhat, xhat));
+        hat_lo = f64x2_add(hat_lo, f64x2_mul(h_lo, h_lo));
+        hat_hi = f64x2_add(hat_hi, f64x2_mul(h_hi, h_hi));
+        i += 4;
     }
     let lanes2 = |lo: v128, hi: v128| {
         [
@@ -377,10 +366,7 @@ fn fast_error<const MUL: bool, const MODE: u8, const OUT: u8>(
     let mut lanes = scalar::ErrorLanes {
         err: lanes2(err_lo, err_hi),
         sq: lanes2(sq_lo, sq_hi),
-        sq_steps: (u64x2_extract_lane::<0>(steps_lo))
-            .wrapping_add(u64x2_extract_lane::<1>(steps_lo))
-            .wrapping_add(u64x2_extract_lane::<0>(steps_hi))
-            .wrapping_add(u64x2_extract_lane::<1>(steps_hi)),
+        sq_hat: lanes2(hat_lo, hat_hi),
         max_abs: 0.0,
         count: n4,
     };
@@ -408,5 +394,5 @@ fn fast_error<const MUL: bool, const MODE: u8, const OUT: u8>(
         }
         lanes.push(j, v, qz);
     }
-    Some(lanes.finish(qz))
+    Some(lanes.finish())
 }

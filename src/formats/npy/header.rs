@@ -192,6 +192,10 @@ fn dims(shape: &Value, src: &Source, python2_longs: bool) -> Result<Dims, Format
             "" => "0",
             d => d,
         };
+        if shown.len() < digits.len() && shown != "0" {
+            // Python (and so NumPy) refuses `012`; only zero itself may be written `00`.
+            return Err(refuse(item, " (a Python integer cannot start with 0)"));
+        }
         out.values.push(shown.parse::<u64>().ok());
         out.shown.push(shown.to_string());
     }
