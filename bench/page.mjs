@@ -86,6 +86,30 @@ async function latency(page, count) {
   return times;
 }
 
+/** Five bit-width changes 40 ms apart (faster than a 16 M analysis): milliseconds from the last
+ * change to the frame after every chart was redrawn. With stale analyses dropped mid-way this is
+ * about one change's latency; if each ran to the end it would add the one running at the time. */
+async function burst(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const before = Number(document.body.dataset.asked || 0);
+    const sel = document.querySelector('[data-testid=bits-select]');
+    const widths = ['7', '6', '5', '4', '8'];
+    let last = 0;
+    const next = (k) => {
+      sel.value = widths[k];
+      sel.dispatchEvent(new Event('change', { bubbles: true }));
+      last = performance.now();
+      if (k + 1 < widths.length) { setTimeout(() => next(k + 1), 40); return; }
+      const done = () => Number(document.body.dataset.asked || 0) > before + widths.length - 1 && !document.body.hasAttribute('data-busy') && !document.body.hasAttribute('data-drawing');
+      const check = () => { if (done()) { mo.disconnect(); requestAnimationFrame(() => resolve(performance.now() - last)); } };
+      const mo = new MutationObserver(check);
+      mo.observe(document.body, { attributes: true });
+      check();
+    };
+    next(0);
+  }));
+}
+
 /** Long main-thread tasks (> 50 ms) seen from here on, read back by `take`. */
 const watchLongTasks = (page) => page.evaluate(() => {
   window.__long = [];
@@ -129,6 +153,12 @@ export async function measurePage({ smoke = false } = {}) {
       const t = await latency(page, changes);
       rows[label] = { p50: pct(t, 0.5), p95: pct(t, 0.95) };
       log(label, t.map((x) => x.toFixed(1)).join(' '));
+      if (label === '16 M') {
+        const bursts = [];
+        for (let i = 0; i < (smoke ? 1 : 5); i++) bursts.push(await burst(page));
+        rows.burst = pct(bursts, 0.5);
+        log('burst', bursts.map((x) => x.toFixed(1)).join(' '));
+      }
     }
 
     // 64 M weights (256 MB .npy), in a fresh page: open it, then change the scheme while it is
@@ -202,6 +232,7 @@ after every chart was redrawn with the new numbers, 20 changes after 2 warm-ups.
 | first paint with the default sample (navigation → frame after its charts), median of 5 | ${msf(r.firstPaint)} | ≤ 1000 ms |
 | control change → all charts redrawn, 1 M weights, p50 / p95 | ${msf(r['1 M'].p50)} / ${msf(r['1 M'].p95)} | p50 ≤ 16 ms |
 | control change → all charts redrawn, 16 M weights, p50 / p95 | ${msf(r['16 M'].p50)} / ${msf(r['16 M'].p95)} | p50 ≤ 100 ms |
+| five bit-width changes 40 ms apart, 16 M weights: last change → all charts redrawn, median of 5 (stale analyses dropped mid-way) | ${msf(r.burst)} | — |
 | open a 256 MB .npy (64 M weights): decode (header + float32 data into the tensor), in the worker, median of 3 | ${msf(r.decode256)} | ≤ 500 ms |
 | … reading the file into the worker's memory (FileReaderSync, 16 MiB slices) | ${msf(r.read256)} | — |
 | … file picked → read, decoded, analysed and every chart redrawn | ${msf(r.open256)} | — |
