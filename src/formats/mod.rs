@@ -141,11 +141,19 @@ pub fn detect(bytes: &[u8]) -> Result<Container, FormatError> {
 
 /// How the first bytes of an unknown file are shown in a message.
 pub fn show_bytes(b: &[u8]) -> String {
-    let printable = b.iter().all(|c| c.is_ascii_graphic() || *c == b' ');
-    if printable {
+    let printable = |c: u8| c.is_ascii_graphic() || c == b' ';
+    if b.iter().all(|&c| printable(c)) {
         format!("\"{}\"", String::from_utf8_lossy(b))
     } else {
-        b.iter().map(|c| format!("\\x{c:02x}")).collect()
+        // As the magic is written in the message: printable ASCII as itself (a backslash
+        // doubled), every other byte as \xNN, e.g. \x93NUMPX\x01\x00.
+        b.iter()
+            .map(|&c| match c {
+                b'\\' => "\\\\".to_string(),
+                c if printable(c) => (c as char).to_string(),
+                c => format!("\\x{c:02x}"),
+            })
+            .collect()
     }
 }
 
@@ -234,4 +242,17 @@ pub fn precheck(head: &[u8], file_size: u64) -> Result<(), FormatError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show_bytes;
+
+    #[test]
+    fn unknown_first_bytes_are_shown_readably() {
+        assert_eq!(show_bytes(b"hello, w"), "\"hello, w\"");
+        assert_eq!(show_bytes(b"\x93NUMPX\x01\x00"), "\\x93NUMPX\\x01\\x00");
+        assert_eq!(show_bytes(b"a\\b\n"), "a\\\\b\\x0a");
+        assert_eq!(show_bytes(&[0xff, 0x00]), "\\xff\\x00");
+    }
 }
