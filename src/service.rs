@@ -92,6 +92,14 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
     postcard::from_bytes(bytes).map_err(|e| format!("could not decode a message: {e}"))
 }
 
+/// The refusal of an analysis (`sweep_bits: None`) or of a sweep point, in its own answer kind.
+fn refusal(sweep_bits: Option<u32>, e: String) -> Response {
+    match sweep_bits {
+        None => Response::Report(Err(e)),
+        Some(_) => Response::SweepPoint(Err(e)),
+    }
+}
+
 /// What [`Service::begin`] made of a request.
 pub enum Begun {
     /// A long request to take in slices with [`Service::resume`].
@@ -163,12 +171,12 @@ impl Service {
                 Response::Opened(opened)
             }
             r @ (Request::Analyze { .. } | Request::SweepPoint { .. }) => match self.begin(r) {
-                Begun::Job(job) => match self.resume(job, progress, &mut || true) {
-                    Ok(r) => r,
-                    Err(_) => Response::Report(Err("the analysis stopped early".to_string())),
-                },
+                // An unlimited budget finishes the job in one call.
+                Begun::Job(job) => self
+                    .resume(job, progress, &mut || true)
+                    .unwrap_or_else(|job| refusal(job.sweep_bits, "stopped early".to_string())),
                 Begun::Answer(r) => r,
-                Begun::NotAJob(_) => Response::Report(Err("not an analysis".to_string())),
+                Begun::NotAJob(r) => refusal(None, format!("not an analysis: {r:?}")),
             },
             Request::Channel {
                 channel,
@@ -199,10 +207,7 @@ impl Service {
             ),
             other => return Begun::NotAJob(other),
         };
-        let refused = |e: String| match sweep_bits {
-            None => Response::Report(Err(e)),
-            Some(_) => Response::SweepPoint(Err(e)),
-        };
+        let refused = |e: String| refusal(sweep_bits, e);
         let Some(t) = &self.tensor else {
             return Begun::Answer(refused("no tensor is open".to_string()));
         };
@@ -224,10 +229,7 @@ impl Service {
         progress: &mut dyn FnMut(f64),
         budget: &mut dyn FnMut() -> bool,
     ) -> Result<Response, Job> {
-        let refused = |e: String| match job.sweep_bits {
-            None => Response::Report(Err(e)),
-            Some(_) => Response::SweepPoint(Err(e)),
-        };
+        let refused = |e: String| refusal(job.sweep_bits, e);
         let Some(t) = &self.tensor else {
             return Ok(refused("no tensor is open".to_string()));
         };

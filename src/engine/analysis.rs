@@ -582,16 +582,6 @@ pub fn analyze_with(tensor: &Tensor, axis: isize, opts: &Options) -> Result<Repo
     analyze_inner(tensor, axis, opts, true, None, &mut |_| {})
 }
 
-/// [`analyze_with`], telling `progress` the fraction of channels done (at most every 1 %).
-pub fn analyze_with_progress(
-    tensor: &Tensor,
-    axis: isize,
-    opts: &Options,
-    progress: &mut dyn FnMut(f64),
-) -> Result<Report, EngineError> {
-    analyze_inner(tensor, axis, opts, true, None, progress)
-}
-
 /// What every analysis of one tensor shares, whatever the axis and scheme: the whole-tensor
 /// histogram (its bins span the tensor's range). A memo belongs to one tensor: start a new one
 /// (`TensorMemo::default()`) for the next.
@@ -600,7 +590,7 @@ pub struct TensorMemo {
     histogram: Option<Histogram>,
 }
 
-/// [`analyze_with_progress`] that takes the tensor's histogram from `memo` (filling it on the
+/// [`analyze_with`] that takes the tensor's histogram from `memo` (filling it on the
 /// first call), so a control change does not count 16 M values into the same bins again.
 pub fn analyze_memo(
     tensor: &Tensor,

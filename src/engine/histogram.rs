@@ -77,55 +77,22 @@ impl Histogram {
 
     /// Adds `values` (so a histogram can be filled channel by channel, in the same pass as the
     /// error measurement; counting does not depend on the order).
-    ///
-    /// Each value's slot (a bin, "outside" or "non-finite") is computed without branches into one of
-    /// four count tables in turn: consecutive values usually share a bin, and one table would make
-    /// every increment wait for the previous one.
     pub fn add(&mut self, values: &[f32]) {
-        let bins = self.counts.len();
         let (lo, hi) = (self.lo, self.hi);
-        let inv = bins as f64 / (hi - lo);
-        let last = bins - 1;
-        let (outside, nonfinite) = (bins, bins + 1);
-        let slot = |v: f32| -> usize {
-            let x = f64::from(v);
-            let bin = (((x - lo) * inv) as usize).min(last);
-            let s = if x < lo || x > hi { outside } else { bin };
-            if v.is_finite() {
-                s
-            } else {
-                nonfinite
+        let inv = self.counts.len() as f64 / (hi - lo);
+        let last = self.counts.len() - 1;
+        for &v in values {
+            if !v.is_finite() {
+                self.nonfinite += 1;
+                continue;
             }
-        };
-        let stride = bins + 2;
-        let mut tables = vec![0u32; 4 * stride];
-        // u32 counts: at most 2²⁸ values per table between flushes.
-        for part in values.chunks(1 << 30) {
-            let (t0, rest) = tables.split_at_mut(stride);
-            let (t1, rest) = rest.split_at_mut(stride);
-            let (t2, t3) = rest.split_at_mut(stride);
-            let mut quads = part.chunks_exact(4);
-            for q in &mut quads {
-                t0[slot(q[0])] += 1;
-                t1[slot(q[1])] += 1;
-                t2[slot(q[2])] += 1;
-                t3[slot(q[3])] += 1;
+            let v = f64::from(v);
+            if v < lo || v > hi {
+                self.outside += 1;
+                continue;
             }
-            for &v in quads.remainder() {
-                t0[slot(v)] += 1;
-            }
-            for (k, c) in self.counts.iter_mut().enumerate() {
-                *c += (0..4)
-                    .map(|t| u64::from(tables[t * stride + k]))
-                    .sum::<u64>();
-            }
-            self.outside += (0..4)
-                .map(|t| u64::from(tables[t * stride + outside]))
-                .sum::<u64>();
-            self.nonfinite += (0..4)
-                .map(|t| u64::from(tables[t * stride + nonfinite]))
-                .sum::<u64>();
-            tables.fill(0);
+            let idx = ((v - lo) * inv) as usize;
+            self.counts[idx.min(last)] += 1;
         }
     }
 }

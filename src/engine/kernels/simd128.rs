@@ -149,9 +149,10 @@ fn consts(qz: &Quantizer) -> Consts {
     }
 }
 
-/// Codes of four lanes, as [`scalar::quantize_one`]: a NaN after scaling gives the zero point.
+/// Four lanes scaled, rounded and shifted by the zero point (`round(x / d or x · m) + zp`), before
+/// saturation: NaN where the scaling gave NaN.
 #[inline(always)]
-fn codes<const MUL: bool, const MODE: u8>(v: v128, k: &Consts) -> v128 {
+fn rounded<const MUL: bool, const MODE: u8>(v: v128, k: &Consts) -> v128 {
     let y = if MUL {
         f32x4_mul(v, k.factor)
     } else {
@@ -162,9 +163,20 @@ fn codes<const MUL: bool, const MODE: u8>(v: v128, k: &Consts) -> v128 {
         UP => round_up(y),
         _ => f32x4_nearest(y),
     };
-    let r = f32x4_add(r, k.zp_f);
-    let q = i32x4_trunc_sat_f32x4(f32x4_pmin(k.hi, f32x4_pmax(k.lo, r)));
-    v128_bitselect(k.zp_i, q, f32x4_ne(r, r))
+    f32x4_add(r, k.zp_f)
+}
+
+/// `r` saturated to `[qmin, qmax]` and converted (a NaN lane becomes qmin).
+#[inline(always)]
+fn saturated(r: v128, k: &Consts) -> v128 {
+    i32x4_trunc_sat_f32x4(f32x4_pmin(k.hi, f32x4_pmax(k.lo, r)))
+}
+
+/// Codes of four lanes, as [`scalar::quantize_one`]: a NaN after scaling gives the zero point.
+#[inline(always)]
+fn codes<const MUL: bool, const MODE: u8>(v: v128, k: &Consts) -> v128 {
+    let r = rounded::<MUL, MODE>(v, k);
+    v128_bitselect(k.zp_i, saturated(r, k), f32x4_ne(r, r))
 }
 
 /// Runs `$body` with the const generics matching `qz`'s step and rounding.
@@ -310,17 +322,8 @@ fn fast_error<const MUL: bool, const MODE: u8, const OUT: u8>(
     let mut i = 0;
     while i < n4 {
         let v = load(x, i);
-        let y = if MUL {
-            f32x4_mul(v, k.factor)
-        } else {
-            f32x4_div(v, k.factor)
-        };
-        let r = match MODE {
-            AWAY => round_away(y),
-            UP => round_up(y),
-            _ => f32x4_nearest(y),
-        };
-        let q = i32x4_trunc_sat_f32x4(f32x4_pmin(k.hi, f32x4_pmax(k.lo, f32x4_add(r, k.zp_f))));
+        // No NaN select: the factor is finite and non-zero, and a NaN input shows in the sums.
+        let q = saturated(rounded::<MUL, MODE>(v, &k), &k);
         if OUT == CODES {
             store_i32(out, i, q);
         }
